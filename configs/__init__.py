@@ -1,0 +1,1 @@
+"""Experiment presets: one complete, typed config per experiment."""

@@ -1,0 +1,1 @@
+"""HEIGHT crowd-navigation policy, baselines, PPO training and evaluation."""

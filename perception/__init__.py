@@ -1,0 +1,1 @@
+"""Perception: sensor geometry shared by all perception, and MetaOcc occupancy (perception/occupancy)."""

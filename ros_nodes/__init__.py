@@ -1,0 +1,1 @@
+"""Thin ROS 2 nodes over the pipelines; the only place rclpy is imported."""

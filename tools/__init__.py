@@ -1,0 +1,1 @@
+"""Entry points: the `pernav` console command and the scripts it dispatches to."""
