@@ -1,0 +1,1 @@
+"""Sensor geometry shared by all perception: camera models (``camera``)."""
