@@ -51,7 +51,7 @@ class ObstacleEdges:
 
     @staticmethod
     def from_polygons(polys: np.ndarray, poly_valid: np.ndarray, segments: np.ndarray) -> ObstacleEdges:
-        """Edges of convex CCW polygons ``[B, P, V, 2]`` (valid ``[B, P]``) and two-sided segments ``[B, S, 2, 2]``.
+        """Edges of convex CCW polygons ``[B, P, V, 2]`` (valid ``[B, P]``) and segments ``[B, S, 2, 2]``.
 
         A segment ``a–b`` becomes the two RVO2 edges ``a → b`` and ``b → a`` (a two-vertex obstacle).
         """
@@ -109,7 +109,7 @@ def obstacle_lines(
     pos: np.ndarray, vel: np.ndarray, radius: np.ndarray, max_speed: np.ndarray, edges: ObstacleEdges,
     tau_obst: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """ORCA half-planes from obstacle edges for agents ``pos, vel [A, 2]`` of scenes ``edges`` rows ``[A, E]``.
+    """ORCA half-planes from obstacle edges for agents ``pos, vel [A, 2]``; ``edges`` rows are ``[A, E]``.
 
     Returns ``point, direction [A, E, 2]`` and ``valid [A, E]``; velocities left of ``direction`` are allowed.
     """
@@ -277,18 +277,20 @@ def _lp2(
     point: np.ndarray, direction: np.ndarray, valid: np.ndarray, radius: np.ndarray, opt: np.ndarray,
     direction_opt: bool,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """RVO2 ``linearProgram2`` for rows ``[A]`` over lines ``[A, L]``. Returns (result [A, 2], fail_line [A])."""
+    """RVO2 ``linearProgram2`` for rows ``[A]`` over lines ``[A, L]``. Returns (result [A, 2], fail [A])."""
     a_n, n_lines = valid.shape
     if direction_opt:
         result = opt * radius[:, None]
     else:
         on = np.sqrt(_sq(opt))
-        result = np.where((on > radius)[:, None], opt / np.where(on > 0, on, 1.0)[:, None] * radius[:, None], opt)
+        scale = np.where(on > radius, radius / np.where(on > 0, on, 1.0), 1.0)
+        result = opt * scale[:, None]
     fail = np.full(a_n, n_lines)
     i = 0
     while i < n_lines:
         # jump to the next line that some still-running row violates
-        viol = valid[:, i:] & (_det(direction[:, i:], point[:, i:] - result[:, None]) > 0) & (fail == n_lines)[:, None]
+        running = (fail == n_lines)[:, None]
+        viol = valid[:, i:] & running & (_det(direction[:, i:], point[:, i:] - result[:, None]) > 0)
         cols = np.flatnonzero(viol.any(axis=0))
         if cols.size == 0:
             break
@@ -305,7 +307,7 @@ def _lp3(
     point: np.ndarray, direction: np.ndarray, valid: np.ndarray, n_obst: int, begin: np.ndarray,
     radius: np.ndarray, result: np.ndarray,
 ) -> np.ndarray:
-    """RVO2 ``linearProgram3``: least-violation velocity when the constraints are infeasible (rows ``[A]``)."""
+    """RVO2 ``linearProgram3``: least-violation velocity when constraints are infeasible (rows ``[A]``)."""
     a_n, n_lines = valid.shape
     dist = np.zeros(a_n)
     result = result.copy()
@@ -322,8 +324,8 @@ def _lp3(
             par = np.abs(den) <= EPS
             same_dir = par & (_dot(di[:, None], dj) > 0)
             t = _det(dj, pi[:, None] - pj) / np.where(par, 1.0, den)
-            newp = np.where(par[..., None], 0.5 * (pi[:, None] + pj), pi[:, None] + t[..., None] * di[:, None])
-            proj_p[:, n_obst:i] = newp
+            cross = pi[:, None] + t[..., None] * di[:, None]
+            proj_p[:, n_obst:i] = np.where(par[..., None], 0.5 * (pi[:, None] + pj), cross)
             proj_d[:, n_obst:i] = _unit(dj - di[:, None])
             proj_v[:, n_obst:i] &= ~same_dir
         proj_v[:, i:] = False
@@ -349,7 +351,7 @@ def orca_velocities(
     """New velocities of the ``active`` agents (others keep ``vel``).
 
     Args:
-        pos, vel, pref_vel: ``[B, M, 2]`` world-frame positions (m), velocities and preferred velocities (m/s).
+        pos, vel, pref_vel: ``[B, M, 2]`` world-frame positions (m), velocities, preferred velocities (m/s).
         radius, max_speed: ``[B, M]``.
         active: ``[B, M]`` bool, agents whose velocity is computed.
         seen: ``[B, M]`` bool, agents that others avoid (padding and invisible agents are False).
