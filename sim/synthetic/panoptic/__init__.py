@@ -1,0 +1,1 @@
+"""Synthetic CMU-Panoptic- and Shelf/Campus-format multi-view people datasets (numpy only)."""
