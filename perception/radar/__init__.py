@@ -1,0 +1,1 @@
+"""4D imaging radar point handling."""

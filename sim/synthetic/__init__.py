@@ -1,0 +1,1 @@
+"""Deterministic generators that write small datasets in real on-disk formats."""
