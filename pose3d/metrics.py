@@ -63,9 +63,7 @@ def match_predictions(
             err = np.linalg.norm(p[:, None] - g[None], axis=-1)  # [P, G, J]
             mpjpe = (err * v[None]).sum(-1) / np.maximum(v.sum(-1), 1)[None]
             best = mpjpe.argmin(1)
-            matches += [
-                Match(float(mpjpe[i, best[i]]), float(s[i]), total + int(best[i])) for i in range(len(p))
-            ]
+            matches += [Match(float(mpjpe[i, best[i]]), float(s[i]), total + int(best[i])) for i in range(len(p))]
         elif len(p):
             matches += [Match(float("inf"), float(si), -1) for si in s]
         total += len(g)

@@ -115,9 +115,7 @@ def coco17_to_panoptic15(joints: np.ndarray, vis: np.ndarray) -> tuple[np.ndarra
         wa = (va.astype(float) / np.maximum(va + vb, 1))[..., None]
         wb = (vb.astype(float) / np.maximum(va + vb, 1))[..., None]
         out[..., _P[name], :] = wa * joints[..., _C[a], :] + wb * joints[..., _C[b], :]
-        out_vis[..., _P[name]] = np.where(
-            va | vb, np.maximum(vis[..., _C[a]] * va, vis[..., _C[b]] * vb), 0.0
-        )
+        out_vis[..., _P[name]] = np.where(va | vb, np.maximum(vis[..., _C[a]] * va, vis[..., _C[b]] * vb), 0.0)
     out[out_vis <= 0] = 0.0
     return out, out_vis
 

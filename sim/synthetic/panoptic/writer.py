@@ -118,9 +118,7 @@ def _body3d_scene(people: list[np.ndarray], ids: list[int], rng: np.random.Gener
         yup_cm = joints[:19] @ M.T / 10  # inverse of z-up = p @ M * 10
         conf = np.where(rng.random(19) < 0.03, 0.05, rng.uniform(0.5, 1.0, 19))
         conf[2] = max(conf[2], 0.5)
-        bodies.append(
-            {"id": pid, "joints19": rounded(np.concatenate([yup_cm, conf[:, None]], 1).reshape(-1), 3)}
-        )
+        bodies.append({"id": pid, "joints19": rounded(np.concatenate([yup_cm, conf[:, None]], 1).reshape(-1), 3)})
     return {"version": 0.7, "univTime": 0.0, "fpsType": "hd_29_97", "bodies": bodies}
 
 
@@ -160,9 +158,7 @@ def _pseudo_poses(
     return out_j, out_v, out_b, out_s
 
 
-def write_panoptic_sequence(
-    root: Path, seq: str, cfg: PanopticSynthConfig, seed: int, progress: bool = True
-) -> None:
+def write_panoptic_sequence(root: Path, seq: str, cfg: PanopticSynthConfig, seed: int, progress: bool = True) -> None:
     """Write one sequence ``root/seq`` and its pseudo poses ``root/pseudo_2d/<seq>.json``."""
     rng = np.random.default_rng(seed)
     cams = make_cameras(rng, cfg.num_cameras)
