@@ -92,12 +92,13 @@ def world_to_camera(points: Array, R: Any, t: Any) -> Array:
 def project_points(points: Array, K: Any, dist: Any, R: Any, t: Any, eps: float = 1e-6) -> Array:
     """Project world points into pixels with a distorted pinhole camera.
 
+    One camera: ``points`` [..., 3], ``K`` [3, 3], ``dist`` [5], ``R`` [3, 3], ``t`` [3].
+    Batched cameras: ``points`` [*C, N, 3] with ``K`` [*C, 3, 3], ``dist`` [*C, 5], ``R`` [*C, 3, 3],
+    ``t`` [*C, 3] (``*C`` broadcastable, e.g. batch x views); chosen when ``R`` has more than 2 dims.
+
     Args:
-        points: [..., 3] world points (same unit as ``t``).
-        K: [3, 3] intrinsics.
-        dist: [5] (k1, k2, p1, p2, k3).
-        R: [3, 3] world-to-camera rotation.
-        t: [3] world-to-camera translation.
+        points: world points (same unit as ``t``).
+        K: intrinsics. dist: (k1, k2, p1, p2, k3). R, t: world-to-camera rotation and translation.
         eps: depths below this are clamped (points behind the camera get meaningless pixels;
             use :func:`world_to_camera` to test ``z > 0``).
     Returns:
@@ -105,8 +106,11 @@ def project_points(points: Array, K: Any, dist: Any, R: Any, t: Any, eps: float 
     """
     is_np = not isinstance(points, torch.Tensor)
     p = _as_torch(points)
-    Kt, dt, Rt = _as_torch(K, p), _as_torch(dist, p).reshape(-1), _as_torch(R, p)
-    tt = _as_torch(t, p).reshape(-1)
+    Kt, dt, Rt, tt = _as_torch(K, p), _as_torch(dist, p), _as_torch(R, p), _as_torch(t, p)
+    if Rt.ndim > 2:  # batched cameras: add the points axis
+        Kt, dt, tt = Kt.unsqueeze(-3), dt.unsqueeze(-2), tt.unsqueeze(-2)
+    else:
+        dt, tt = dt.reshape(-1), tt.reshape(-1)
     _check_shapes(Kt, dt, Rt, tt)
     if p.shape[-1] != 3:
         raise ValueError(f"points must have shape [..., 3], got {tuple(p.shape)}")
@@ -173,8 +177,7 @@ class Camera:
             if field in ("dist", "t"):
                 value = value.reshape(-1)
             if value.shape != shape or not np.all(np.isfinite(value)):
-                raise ValueError(f"camera {self.name!r}: {field} must be finite with shape {shape}, "
-                                 f"got {value.shape}")
+                raise ValueError(f"camera {self.name!r}: {field} must be finite with shape {shape}, got {value.shape}")
             object.__setattr__(self, field, value)
         if abs(np.linalg.det(self.R) - 1.0) > 1e-3:
             raise ValueError(f"camera {self.name!r}: R is not a rotation (det {np.linalg.det(self.R):.4f})")
@@ -195,19 +198,32 @@ class Camera:
     def scaled(self, sx: float, sy: float) -> Camera:
         """The same camera seeing an image resized by (sx, sy) (pixel centres at integer coordinates)."""
         S = np.diag([sx, sy, 1.0])
-        return Camera(S @ self.K, self.dist, self.R, self.t, round(self.width * sx), round(self.height * sy),
-                      self.name)
+        return Camera(S @ self.K, self.dist, self.R, self.t, round(self.width * sx), round(self.height * sy), self.name)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form (lists), e.g. for JSON or checkpoints."""
-        return {"K": self.K.tolist(), "dist": self.dist.tolist(), "R": self.R.tolist(), "t": self.t.tolist(),
-                "width": self.width, "height": self.height, "name": self.name}
+        return {
+            "K": self.K.tolist(),
+            "dist": self.dist.tolist(),
+            "R": self.R.tolist(),
+            "t": self.t.tolist(),
+            "width": self.width,
+            "height": self.height,
+            "name": self.name,
+        }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Camera:
         """Inverse of :meth:`to_dict`."""
-        return cls(np.asarray(d["K"]), np.asarray(d["dist"]), np.asarray(d["R"]), np.asarray(d["t"]),
-                   int(d.get("width", 0)), int(d.get("height", 0)), str(d.get("name", "")))
+        return cls(
+            np.asarray(d["K"]),
+            np.asarray(d["dist"]),
+            np.asarray(d["R"]),
+            np.asarray(d["t"]),
+            int(d.get("width", 0)),
+            int(d.get("height", 0)),
+            str(d.get("name", "")),
+        )
 
     @classmethod
     def from_voxelpose(cls, d: dict[str, Any], name: str = "", width: int = 0, height: int = 0) -> Camera:
@@ -227,9 +243,16 @@ class Camera:
 
     def to_voxelpose(self) -> dict[str, np.ndarray]:
         """VoxelPose's camera dict ``{R, T [3, 1], fx, fy, cx, cy, k [3, 1], p [2, 1]}``."""
-        return {"R": self.R.copy(), "T": self.center.reshape(3, 1), "fx": self.K[0, 0], "fy": self.K[1, 1],
-                "cx": self.K[0, 2], "cy": self.K[1, 2], "k": self.dist[[0, 1, 4]].reshape(3, 1),
-                "p": self.dist[[2, 3]].reshape(2, 1)}
+        return {
+            "R": self.R.copy(),
+            "T": self.center.reshape(3, 1),
+            "fx": self.K[0, 0],
+            "fy": self.K[1, 1],
+            "cx": self.K[0, 2],
+            "cy": self.K[1, 2],
+            "k": self.dist[[0, 1, 4]].reshape(3, 1),
+            "p": self.dist[[2, 3]].reshape(2, 1),
+        }
 
 
 def panoptic_world_to_mm(points_cm: np.ndarray) -> np.ndarray:
@@ -263,6 +286,14 @@ def camera_from_panoptic(entry: dict[str, Any], source: str = "calibration") -> 
 
 def camera_to_panoptic(cam: Camera, panel: int, node: int) -> dict[str, Any]:
     """Inverse of :func:`camera_from_panoptic`: one ``calibration_<seq>.json`` camera (y-up, cm)."""
-    return {"name": f"{panel:02d}_{node:02d}", "type": "hd", "resolution": [cam.width, cam.height],
-            "panel": panel, "node": node, "K": cam.K.tolist(), "distCoef": cam.dist.tolist(),
-            "R": (cam.R @ PANOPTIC_TO_ZUP.T).tolist(), "t": (cam.t / 10.0).reshape(3, 1).tolist()}
+    return {
+        "name": f"{panel:02d}_{node:02d}",
+        "type": "hd",
+        "resolution": [cam.width, cam.height],
+        "panel": panel,
+        "node": node,
+        "K": cam.K.tolist(),
+        "distCoef": cam.dist.tolist(),
+        "R": (cam.R @ PANOPTIC_TO_ZUP.T).tolist(),
+        "t": (cam.t / 10.0).reshape(3, 1).tolist(),
+    }

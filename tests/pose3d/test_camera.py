@@ -65,9 +65,16 @@ def test_numpy_and_torch_agree_and_gradients_flow() -> None:
 def _panoptic_entry() -> dict:
     ang = 0.3
     R = np.array([[np.cos(ang), 0, -np.sin(ang)], [0, 1, 0], [np.sin(ang), 0, np.cos(ang)]])
-    return {"name": "00_03", "panel": 0, "node": 3, "resolution": [1920, 1080],
-            "K": [[1400.0, 0.0, 960.0], [0.0, 1400.0, 540.0], [0.0, 0.0, 1.0]],
-            "distCoef": [-0.2, 0.05, 0.0005, -0.0003, 0.0], "R": R.tolist(), "t": [[10.0], [-20.0], [300.0]]}
+    return {
+        "name": "00_03",
+        "panel": 0,
+        "node": 3,
+        "resolution": [1920, 1080],
+        "K": [[1400.0, 0.0, 960.0], [0.0, 1400.0, 540.0], [0.0, 0.0, 1.0]],
+        "distCoef": [-0.2, 0.05, 0.0005, -0.0003, 0.0],
+        "R": R.tolist(),
+        "t": [[10.0], [-20.0], [300.0]],
+    }
 
 
 def test_panoptic_conversion_matches_raw_calibration() -> None:
@@ -101,3 +108,16 @@ def test_bad_inputs_are_named() -> None:
         Camera(K, NO_DIST, 2 * np.eye(3), np.zeros(3), name="x")
     with pytest.raises(ValueError, match=r"points must have shape \[..., 3\]"):
         project_points(np.zeros((2, 2)), K, NO_DIST, np.eye(3), np.zeros(3))
+
+
+def test_batched_cameras_match_one_by_one() -> None:
+    rng = np.random.default_rng(3)
+    cams = [camera_from_panoptic(_panoptic_entry()), Camera(K, np.array([0.1, 0, 0, 0, 0]), np.eye(3), [0, 0, 5.0])]
+    pts = torch.tensor(rng.normal(size=(2, 7, 3)) * 100 + [0, 0, 500])
+    Ks = torch.tensor(np.stack([c.K for c in cams]))
+    ds = torch.tensor(np.stack([c.dist for c in cams]))
+    Rs = torch.tensor(np.stack([c.R for c in cams]))
+    ts = torch.tensor(np.stack([c.t for c in cams]))
+    out = project_points(pts, Ks, ds, Rs, ts)
+    for i, c in enumerate(cams):
+        np.testing.assert_allclose(out[i].numpy(), c.project(pts[i].numpy()), rtol=1e-10)
