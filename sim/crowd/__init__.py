@@ -1,4 +1,8 @@
 """Crowd-navigation simulator: gymnasium environments (``pernav/...`` ids), numpy ORCA and social force.
 
-Importing this package registers every environment id with gymnasium (see ``registration.py``).
+Importing this package registers every environment id of ``registration.PRESETS`` with gymnasium.
 """
+
+from sim.crowd.registration import register_all
+
+register_all()

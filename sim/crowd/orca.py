@@ -121,7 +121,7 @@ def obstacle_lines(
     ov = edges.p2 - edges.p1
     # RVO2's kd-tree query: the agent sees the edge from its outside and is within range
     left_of = _det(rel1, ov)
-    seg_len_sq = _dot(ov, ov)
+    seg_len_sq = np.maximum(_dot(ov, ov), 1e-12)  # padded (invalid) edges have zero length
     s_all = np.clip(_dot(-rel1, ov) / seg_len_sq, 0.0, 1.0)
     dseg = -rel1 - s_all[..., None] * ov
     rng = tau_obst * max_speed + radius

@@ -1,0 +1,235 @@
+"""Scene layouts: obstacles, human starts/goals and the robot's start/goal for each scenario.
+
+``make_layout(cfg, rng)`` builds one scene; ``new_human_goal`` gives a human a new goal on arrival. Both
+only draw from the scene's own ``numpy.random.Generator``, so a seed fixes the whole episode.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sim.crowd.config import CrowdSimConfig
+from sim.crowd.geometry import point_polygon_distance, rect_polygon
+
+Rect = tuple[float, float, float, float]  # xmin, xmax, ymin, ymax
+_TRIES = 2000
+
+
+@dataclass
+class SceneLayout:
+    """One scene. Shapes: ``obstacles [O, 4, 2]``, ``human_pos/human_goal [H, 2]``, ``human_static [H]``."""
+
+    obstacles: np.ndarray
+    human_pos: np.ndarray
+    human_goal: np.ndarray
+    human_static: np.ndarray
+    robot_pos: np.ndarray
+    robot_goal: np.ndarray
+    robot_theta: float
+    goal_mode: str
+    """how humans get new goals: 'circle' (across the circle), 'free' (anywhere free), 'regions'"""
+    regions: list[Rect] = field(default_factory=list)
+    replay_window: tuple[float, np.ndarray] | None = None
+    """replay scenario: (start time in the file (s), indices of the replayed pedestrians [H])"""
+
+
+class LayoutError(RuntimeError):
+    """The scenario could not be laid out (too crowded for its arena)."""
+
+
+def _clear(p: np.ndarray, r: float, obstacles: np.ndarray, cfg: CrowdSimConfig, others: list[tuple]) -> bool:
+    """True when a disc (p, r) is inside the walls, off the obstacles and ``others`` ((q, r_q) discs)."""
+    h = cfg.arena_half_size
+    if np.any(np.abs(p) > h - r):
+        return False
+    if len(obstacles) and point_polygon_distance(p[None], obstacles).min() < r:
+        return False
+    return all(np.hypot(*(p - q)) >= r + rq for q, rq in others)
+
+
+def _free_point(rng: np.random.Generator, cfg: CrowdSimConfig, obstacles: np.ndarray, r: float,
+                others: list[tuple], region: Rect | None = None) -> np.ndarray:
+    h = cfg.arena_half_size
+    x0, x1, y0, y1 = region if region is not None else (-h, h, -h, h)
+    for _ in range(_TRIES):
+        p = np.array([rng.uniform(x0, x1), rng.uniform(y0, y1)])
+        if _clear(p, r, obstacles, cfg, others):
+            return p
+    raise LayoutError(f"scenario {cfg.scenario!r}: no free spot for a disc of radius {r} m after {_TRIES} tries")
+
+
+def _random_obstacles(cfg: CrowdSimConfig, rng: np.random.Generator) -> np.ndarray:
+    n = int(rng.integers(cfg.obstacle_num - cfg.obstacle_num_range, cfg.obstacle_num + cfg.obstacle_num_range + 1))
+    h, gap = cfg.arena_half_size, cfg.obstacle_gap
+    boxes: list[tuple[float, float, float, float]] = []
+    for _ in range(max(n, 0)):
+        for _ in range(_TRIES):
+            w, d = np.clip(rng.normal(cfg.obstacle_size_mean, cfg.obstacle_size_std, 2),
+                           cfg.obstacle_size_min, min(cfg.obstacle_size_max, 2 * h))
+            cx, cy = rng.uniform(-h + w / 2, h - w / 2), rng.uniform(-h + d / 2, h - d / 2)
+            if all(abs(cx - bx) * 2 >= w + bw + 2 * gap or abs(cy - by) * 2 >= d + bd + 2 * gap
+                   for bx, by, bw, bd in boxes):
+                boxes.append((cx, cy, w, d))
+                break
+        else:
+            raise LayoutError(f"could not place {n} obstacles with {gap} m gaps in the {2 * h} m arena")
+    return np.array([rect_polygon(*b) for b in boxes]).reshape(-1, 4, 2)
+
+
+def _humans_on_circle(cfg: CrowdSimConfig, rng: np.random.Generator, obstacles: np.ndarray, n: int,
+                      others: list[tuple]) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    r = cfg.human_radius + 0.1
+    starts, goals = [], []
+    for _ in range(n):
+        for _ in range(_TRIES):
+            a = rng.uniform(0, 2 * np.pi)
+            p = cfg.circle_radius * np.array([np.cos(a), np.sin(a)]) + rng.uniform(-0.5, 0.5, 2) * 0.5
+            g = -p
+            if _clear(p, r, obstacles, cfg, others) and _clear(g, r, obstacles, cfg, others[:0]):
+                break
+        else:  # the circle is blocked: fall back to any free start and goal
+            p = _free_point(rng, cfg, obstacles, r, others)
+            g = _free_point(rng, cfg, obstacles, r, [])
+        starts.append(p)
+        goals.append(g)
+        others.append((p, r + cfg.human_radius))
+    return starts, goals
+
+
+def robot_start_goal(cfg: CrowdSimConfig, rng: np.random.Generator, obstacles: np.ndarray,
+                      start_region: Rect | None = None, goal_region: Rect | None = None):
+    r = cfg.robot_radius + 0.1
+    for _ in range(_TRIES):
+        s = _free_point(rng, cfg, obstacles, r, [], start_region)
+        if goal_region is not None:
+            return s, _free_point(rng, cfg, obstacles, r, [], goal_region)
+        dist = rng.uniform(cfg.goal_distance_min, cfg.goal_distance_max)
+        a = rng.uniform(0, 2 * np.pi)
+        g = s + dist * np.array([np.cos(a), np.sin(a)])
+        if _clear(g, r, obstacles, cfg, []):
+            return s, g
+    raise LayoutError(f"scenario {cfg.scenario!r}: no free robot start/goal {cfg.goal_distance_min}–"
+                      f"{cfg.goal_distance_max} m apart")
+
+
+def _counts(cfg: CrowdSimConfig, rng: np.random.Generator) -> tuple[int, int]:
+    moving = int(rng.integers(cfg.human_num - cfg.human_num_range, cfg.human_num + cfg.human_num_range + 1))
+    static = int(rng.integers(cfg.static_human_num - cfg.static_human_range,
+                              cfg.static_human_num + cfg.static_human_range + 1))
+    return max(moving, 0), max(static, 0)
+
+
+def _finish(cfg, rng, obstacles, robot, starts, goals, n_static, others, goal_mode, regions=None,
+            ) -> SceneLayout:
+    r = cfg.human_radius + 0.1
+    statics = [_free_point(rng, cfg, obstacles, r, others) for _ in range(n_static)]
+    for p in statics:
+        others.append((p, r + cfg.human_radius))
+    pos = np.array(starts + statics).reshape(-1, 2)
+    goal = np.array(goals + statics).reshape(-1, 2)
+    static = np.array([False] * len(starts) + [True] * len(statics), dtype=bool)
+    return SceneLayout(obstacles.reshape(-1, 4, 2), pos, goal, static, robot[0], robot[1],
+                       float(rng.uniform(-np.pi, np.pi)), goal_mode, regions or [])
+
+
+def _robot_discs(cfg: CrowdSimConfig, s: np.ndarray, g: np.ndarray) -> list[tuple]:
+    gap = cfg.robot_radius + cfg.human_radius + 0.3
+    return [(s, gap), (g, gap)]
+
+
+def _layout_random(cfg: CrowdSimConfig, rng: np.random.Generator) -> SceneLayout:
+    """HEIGHT's default: random boxes, humans crossing a circle, standing humans anywhere."""
+    obstacles = _random_obstacles(cfg, rng) if cfg.scenario == "random" else np.zeros((0, 4, 2))
+    s, g = robot_start_goal(cfg, rng, obstacles)
+    n_move, n_static = _counts(cfg, rng)
+    others = _robot_discs(cfg, s, g)
+    starts, goals = _humans_on_circle(cfg, rng, obstacles, n_move, others)
+    return _finish(cfg, rng, obstacles, (s, g), starts, goals, n_static, others,
+                   "free" if len(obstacles) else "circle")
+
+
+def _layout_regions(cfg: CrowdSimConfig, rng: np.random.Generator, obstacles: np.ndarray,
+                    regions: list[Rect], robot_regions: tuple[int, int] | None) -> SceneLayout:
+    if robot_regions is None:
+        s, g = robot_start_goal(cfg, rng, obstacles)
+    else:
+        s, g = robot_start_goal(cfg, rng, obstacles, regions[robot_regions[0]], regions[robot_regions[1]])
+    n_move, n_static = _counts(cfg, rng)
+    others = _robot_discs(cfg, s, g)
+    r = cfg.human_radius + 0.1
+    starts, goals = [], []
+    for _ in range(n_move):
+        i = int(rng.integers(len(regions)))
+        j = (i + 1 + int(rng.integers(len(regions) - 1))) % len(regions)
+        p = _free_point(rng, cfg, obstacles, r, others, regions[i])
+        starts.append(p)
+        goals.append(_free_point(rng, cfg, obstacles, r, [], regions[j]))
+        others.append((p, r + cfg.human_radius))
+    return _finish(cfg, rng, obstacles, (s, g), starts, goals, n_static, others, "regions", regions)
+
+
+def _layout_hallway(cfg: CrowdSimConfig, rng: np.random.Generator) -> SceneLayout:
+    """A 3 m wide hallway along x with benches on its sides; people walk end to end."""
+    h = cfg.arena_half_size
+    walls = [rect_polygon(0.0, (h + 1.5) / 2, 2 * h, h - 1.5), rect_polygon(0.0, -(h + 1.5) / 2, 2 * h, h - 1.5)]
+    benches = [rect_polygon(x, y, 1.2, 0.4) for x, y in ((-2.5, 1.25), (0.5, -1.25), (2.5, 1.25))]
+    obstacles = np.array(walls + benches)
+    regions = [(-h + 0.3, -h + 2.0, -1.2, 1.2), (h - 2.0, h - 0.3, -1.2, 1.2)]
+    return _layout_regions(cfg, rng, obstacles, regions, (0, 1))
+
+
+def _layout_corridor(cfg: CrowdSimConfig, rng: np.random.Generator) -> SceneLayout:
+    """A 2 m wide corridor along x; people come head-on from both ends."""
+    h = cfg.arena_half_size
+    obstacles = np.array([rect_polygon(0.0, (h + 1.0) / 2, 2 * h, h - 1.0),
+                          rect_polygon(0.0, -(h + 1.0) / 2, 2 * h, h - 1.0)])
+    regions = [(-h + 0.3, -h + 2.0, -0.7, 0.7), (h - 2.0, h - 0.3, -0.7, 0.7)]
+    return _layout_regions(cfg, rng, obstacles, regions, (0, 1))
+
+
+def _layout_lounge(cfg: CrowdSimConfig, rng: np.random.Generator) -> SceneLayout:
+    """A room with sofas, tables and plants; people walk between its four corners."""
+    furniture = [
+        (-3.0, 2.8, 2.0, 0.8), (-3.0, 1.2, 1.0, 1.0),  # sofa + coffee table
+        (2.8, 3.0, 0.8, 2.0), (1.4, 3.0, 1.0, 1.0),  # sofa + coffee table
+        (0.0, 0.0, 1.2, 1.2),  # central table
+        (-2.5, -2.5, 1.6, 0.8), (2.5, -2.2, 0.9, 0.9),  # desk, armchair
+        (4.6, -4.6, 0.4, 0.4),  # plant
+    ]
+    obstacles = np.array([rect_polygon(*f) for f in furniture])
+    h = cfg.arena_half_size - 0.3
+    c = 1.6
+    regions = [(-h, -h + c, -h, -h + c), (h - c, h, -h, -h + c), (h - c, h, h - c, h), (-h, -h + c, h - c, h)]
+    return _layout_regions(cfg, rng, obstacles, regions, None)
+
+
+LAYOUTS: dict[str, Callable[[CrowdSimConfig, np.random.Generator], SceneLayout]] = {
+    "random": _layout_random,
+    "circle_crossing": _layout_random,
+    "hallway": _layout_hallway,
+    "lounge": _layout_lounge,
+    "corridor": _layout_corridor,
+}
+
+
+def make_layout(cfg: CrowdSimConfig, rng: np.random.Generator) -> SceneLayout:
+    """Lay out one scene of ``cfg.scenario`` (not 'replay', which is built from its file)."""
+    return LAYOUTS[cfg.scenario](cfg, rng)
+
+
+def new_human_goal(cfg: CrowdSimConfig, layout: SceneLayout, rng: np.random.Generator, pos: np.ndarray,
+                   ) -> np.ndarray:
+    """A new goal for a human that reached its goal at ``pos [2]``."""
+    r = cfg.human_radius + 0.1
+    if layout.goal_mode == "circle":
+        a = rng.uniform(0, 2 * np.pi)
+        return cfg.circle_radius * np.array([np.cos(a), np.sin(a)])
+    if layout.goal_mode == "regions":
+        inside = [i for i, (x0, x1, y0, y1) in enumerate(layout.regions) if x0 <= pos[0] <= x1 and y0 <= pos[1] <= y1]
+        choices = [i for i in range(len(layout.regions)) if i not in inside]
+        i = choices[int(rng.integers(len(choices)))]
+        return _free_point(rng, cfg, layout.obstacles, r, [], layout.regions[i])
+    return _free_point(rng, cfg, layout.obstacles, r, [])
