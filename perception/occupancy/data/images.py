@@ -30,8 +30,8 @@ def read_rgb(path: Path) -> np.ndarray:
 
 @lru_cache(maxsize=64)
 def _undistort_grid(K_bytes: bytes, dist_bytes: bytes, height: int, width: int) -> torch.Tensor:
-    K = np.frombuffer(K_bytes).reshape(3, 3)
-    dist = np.frombuffer(dist_bytes)
+    K = np.frombuffer(K_bytes).reshape(3, 3).copy()
+    dist = np.frombuffer(dist_bytes).copy()
     v, u = np.mgrid[0:height, 0:width].astype(np.float64)
     rays = np.stack([(u - K[0, 2]) / K[0, 0], (v - K[1, 2]) / K[1, 1], np.ones_like(u)], axis=-1)
     src = project_points(rays, K, dist, np.eye(3), np.zeros(3))  # where each ideal pixel lies in the raw image

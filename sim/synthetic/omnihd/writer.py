@@ -104,9 +104,9 @@ def write_dataset(root: str | Path, cfg: GeneratorConfig, progress: bool = True)
         for i, tok in enumerate(tokens):
             t = i * cfg.frame_interval_s
             pose = world.ego_pose(t)
-            boxes, classes, vels = world.boxes_at(t)
+            boxes, classes, _ = world.boxes_at(t)
             near = np.linalg.norm(boxes[:, :2] - pose[:2, 3], axis=1) < 110
-            b, c, v = boxes[near], classes[near], vels[near]
+            b, c = boxes[near], classes[near]
             rec = {"token": tok, "scene_token": scene, "prev": tokens[i - 1] if i else "",
                    "next": tokens[i + 1] if i + 1 < len(tokens) else "",
                    "lidar": {LIDAR: f"{scene}/lidar/{LIDAR}/{tok}.bin"}, "cameras": {}, "radars": {},

@@ -1,0 +1,118 @@
+"""One typed config per entry point: `OccConfig` (data + model + optimisation), loaded from a complete YAML
+preset in `configs/occupancy/` with `section.field=value` overrides from the command line."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from perception.occupancy.data.omnihd import OmniHDConfig
+from perception.occupancy.model.config import ModelConfig
+
+PRESET_DIR = Path(__file__).resolve().parents[2] / "configs" / "occupancy"
+
+
+@dataclass
+class OptimConfig:
+    """Optimisation and bookkeeping."""
+
+    iters: int = 200
+    """training iterations"""
+    batch_size: int = 1
+    """samples per iteration per process"""
+    lr: float = 2e-3
+    """AdamW learning rate (cosine decay to 1% over `iters`)"""
+    backbone_lr_mult: float = 0.1
+    """learning-rate factor of the camera backbone (as the OmniHD baseline)"""
+    weight_decay: float = 0.01
+    """AdamW weight decay"""
+    grad_clip: float = 35.0
+    """max gradient norm"""
+    scal_weight: float = 1.0
+    """weight of the geo/sem scale-aware loss terms"""
+    num_workers: int = 0
+    """DataLoader workers"""
+    log_every: int = 10
+    """TensorBoard logging interval (iterations)"""
+    ckpt_every: int = 100
+    """checkpoint interval (iterations); one is always written at the end"""
+    seed: int = 0
+    """torch / sampler seed"""
+
+
+@dataclass
+class OccConfig:
+    """Everything one `pernav occ train|eval|infer` run needs."""
+
+    data: OmniHDConfig = field(default_factory=OmniHDConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    out_dir: str = "outputs/occ"
+    """checkpoints, TensorBoard logs, metrics and pictures go here"""
+    device: str = "cpu"
+    """`cpu` or `cuda`"""
+
+
+def _build(cls: type, values: dict[str, Any], where: str) -> Any:
+    if not isinstance(values, dict):
+        raise ValueError(f"{where}: expected a mapping, got {type(values).__name__}")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = set(values) - set(fields)
+    if unknown:
+        raise ValueError(f"{where}: unknown key(s) {sorted(unknown)}; valid: {sorted(fields)}")
+    kwargs = {}
+    for name, value in values.items():
+        ftype = fields[name].type
+        sub = {"OmniHDConfig": OmniHDConfig, "ModelConfig": ModelConfig, "OptimConfig": OptimConfig}.get(str(ftype))
+        if sub:
+            kwargs[name] = _build(sub, value, f"{where}.{name}")
+        else:
+            kwargs[name] = tuple(value) if isinstance(value, list) else value
+    return cls(**kwargs)
+
+
+def _set_dotted(tree: dict[str, Any], key: str, raw: str) -> None:
+    parts = key.split(".")
+    node = tree
+    for p in parts[:-1]:
+        node = node.setdefault(p, {})
+    node[parts[-1]] = yaml.safe_load(raw)
+
+
+def load_config(preset: str | Path | None = None, overrides: list[str] | None = None) -> OccConfig:
+    """A preset name (`small`, `r50`) or YAML path, plus `a.b=value` overrides → `OccConfig`."""
+    tree: dict[str, Any] = {}
+    if preset:
+        path = Path(preset)
+        if not path.suffix:
+            path = PRESET_DIR / f"metaocc_{preset}.yaml"
+        if not path.is_file():
+            known = sorted(p.stem for p in PRESET_DIR.glob("*.yaml"))
+            raise FileNotFoundError(f"{path}: config preset not found (presets: {known})")
+        tree = yaml.safe_load(path.read_text()) or {}
+    for item in overrides or []:
+        if "=" not in item:
+            raise ValueError(f"override {item!r}: expected section.key=value")
+        key, raw = item.split("=", 1)
+        _set_dotted(tree, key, raw)
+    return _build(OccConfig, tree, str(preset or "config"))
+
+
+def config_to_dict(cfg: OccConfig) -> dict[str, Any]:
+    """Plain dict (tuples as lists) for YAML / checkpoints."""
+    def plain(x: Any) -> Any:
+        if isinstance(x, dict):
+            return {k: plain(v) for k, v in x.items()}
+        if isinstance(x, list | tuple):
+            return [plain(v) for v in x]
+        return x
+    return plain(dataclasses.asdict(cfg))
+
+
+def config_from_dict(tree: dict[str, Any]) -> OccConfig:
+    """Inverse of :func:`config_to_dict`."""
+    return _build(OccConfig, tree, "checkpoint config")
