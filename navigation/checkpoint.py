@@ -1,0 +1,54 @@
+"""Checkpoints: tensors plus plain metadata (config dict, package version, update counter), written atomically."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+FORMAT = "pernav.nav.checkpoint/1"
+
+
+def package_version() -> str:
+    """Installed pernav version (``0+unknown`` when run from a bare source tree)."""
+    try:
+        return importlib.metadata.version("pernav")
+    except importlib.metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> None:
+    """Write ``payload`` (+ format and version) to ``path`` via a temp file in the same folder and ``os.replace``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = {"format": FORMAT, "version": package_version(), **payload}
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(data, f)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_checkpoint(path: str | Path) -> dict[str, Any]:
+    """Read a checkpoint written by :func:`save_checkpoint` (``weights_only=True``), checking its format."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: checkpoint not found")
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises several types for corrupt or foreign files
+        raise ValueError(f"{path}: not a readable checkpoint ({exc})") from exc
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        found = data.get("format") if isinstance(data, dict) else type(data).__name__
+        raise ValueError(f"{path}: checkpoint format {found!r}, expected {FORMAT!r}")
+    for key in ("config", "policy"):
+        if key not in data:
+            raise ValueError(f"{path}: checkpoint lacks {key!r}")
+    return data

@@ -1,0 +1,191 @@
+"""Typed configuration of HEIGHT training and evaluation: one dataclass tree, YAML presets, dotted overrides.
+
+A preset in ``configs/nav/*.yaml`` is complete (no inheritance); ``load_config(path, ["ppo.lr=1e-4"])``
+reads it, applies ``key=value`` overrides by dotted name and validates. The resolved config is stored in
+every checkpoint (``asdict``) and rebuilt from there with :func:`config_from_dict`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+NETWORKS = ("height", "homogeneous", "dsrnn")
+ATTENTION_IMPLS = ("kernels", "torch_mha")
+
+
+@dataclass
+class NetworkConfig:
+    """Which policy network to build and its switches (sizes follow HEIGHT, MISSION_ANCHORS §D.2)."""
+
+    name: str = "height"
+    """height (heterogeneous graph), homogeneous (one attention over all nodes) or dsrnn (DS-RNN style)"""
+    human_human_attention: bool = True
+    """ablation: False replaces human-human self-attention by a per-human MLP"""
+    robot_human_attention: bool = True
+    """ablation: False sums the human embeddings instead of attending to them"""
+    use_lidar: bool = True
+    """ablation: False drops the robot-obstacle (lidar) branch"""
+    attention_impl: str = "kernels"
+    """kernels (``kernels.set_attention``, the default) or torch_mha (``nn.MultiheadAttention``, benchmark peer)"""
+    hh_heads: int = 8
+    """heads of the human-human self-attention (HEIGHT: 8 over 128 channels)"""
+    rh_temperature: float = 11 / math.sqrt(128)
+    """logit scale of the robot-human attention; HEIGHT uses num_human_slots / √128 with 11 slots. Kept a
+    number (not derived from the padded size) so adding padding never changes the output"""
+    hidden_size: int = 128
+    """GRU hidden size"""
+    head_size: int = 256
+    """width of the two tanh layers of actor and critic"""
+    lidar_clip: float = 10.0
+    """lidar ranges are clipped to this (m) and divided by it before the 1-D CNN"""
+
+
+@dataclass
+class PPOConfig:
+    """HEIGHT's PPO settings (MISSION_ANCHORS §D.2) with the env count fitted to a 2-core machine."""
+
+    num_envs: int = 8
+    """environments per process (HEIGHT: 28 on a workstation)"""
+    num_steps: int = 30
+    """rollout length per environment per update"""
+    num_minibatches: int = 2
+    """minibatches per epoch, split over environments (whole sequences, for the GRU)"""
+    epochs: int = 5
+    """passes over each rollout"""
+    clip: float = 0.2
+    gamma: float = 0.99
+    gae_lambda: float = 0.95
+    lr: float = 5e-5
+    adam_eps: float = 1e-5
+    linear_lr_decay: bool = True
+    """decay the learning rate linearly to 0 over ``total_updates``"""
+    value_coef: float = 0.25
+    """weight of TorchRL's squared-error critic loss; HEIGHT's 0.5 × ½(ret − v)² equals 0.25 × (ret − v)²"""
+    entropy_coef: float = 0.01
+    max_grad_norm: float = 0.5
+
+
+@dataclass
+class EnvConfig:
+    """The gymnasium environment trained and evaluated on (built with ``gymnasium.make``)."""
+
+    env_id: str = "pernav/CrowdNav-v0"
+    overrides: dict[str, Any] = field(default_factory=dict)
+    """keyword arguments passed to ``gymnasium.make`` (fields of the simulator's config)"""
+    vector: str = "sync"
+    """sync or async (one subprocess per env) gymnasium vector env"""
+
+
+@dataclass
+class TrainConfig:
+    """Everything ``pernav nav train`` needs; a preset in ``configs/nav/`` sets every field."""
+
+    seed: int = 0
+    total_updates: int = 1000
+    """PPO updates (each ``num_envs × num_steps`` env steps per process)"""
+    checkpoint_every: int = 50
+    """write ``checkpoint.pt`` atomically every this many updates (and at the end)"""
+    log_every: int = 1
+    """TensorBoard scalars every this many updates"""
+    out_dir: str = "outputs/nav/height"
+    """run folder: checkpoint.pt, config.yaml, TensorBoard events"""
+    torch_threads: int = 1
+    """``torch.set_num_threads`` per process"""
+    network: NetworkConfig = field(default_factory=NetworkConfig)
+    ppo: PPOConfig = field(default_factory=PPOConfig)
+    env: EnvConfig = field(default_factory=EnvConfig)
+
+    def validate(self) -> None:
+        """Raise ``ValueError`` naming the field when a value is impossible."""
+        if self.network.name not in NETWORKS:
+            raise ValueError(f"network.name={self.network.name!r}: expected one of {NETWORKS}")
+        if self.network.attention_impl not in ATTENTION_IMPLS:
+            raise ValueError(f"network.attention_impl={self.network.attention_impl!r}: expected {ATTENTION_IMPLS}")
+        if self.network.hidden_size % self.network.hh_heads:
+            raise ValueError(f"network.hh_heads={self.network.hh_heads} must divide network.hidden_size")
+        if self.env.vector not in ("sync", "async"):
+            raise ValueError(f"env.vector={self.env.vector!r}: expected sync or async")
+        for name in ("total_updates", "checkpoint_every", "log_every", "torch_threads"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name}={getattr(self, name)}: must be at least 1")
+        p = self.ppo
+        for name in ("num_envs", "num_steps", "num_minibatches", "epochs"):
+            if getattr(p, name) < 1:
+                raise ValueError(f"ppo.{name}={getattr(p, name)}: must be at least 1")
+        if p.num_envs % p.num_minibatches:
+            raise ValueError(f"ppo.num_minibatches={p.num_minibatches} must divide ppo.num_envs={p.num_envs}")
+        if not (0 < p.gamma <= 1 and 0 <= p.gae_lambda <= 1 and p.clip > 0 and p.lr > 0):
+            raise ValueError(f"ppo: need 0<gamma<=1, 0<=gae_lambda<=1, clip>0, lr>0, got {p}")
+
+
+def _build(cls: type, data: dict[str, Any], where: str) -> Any:
+    """Dataclass ``cls`` from a nested dict, rejecting unknown keys with their dotted path."""
+    known = {f.name: f for f in fields(cls)}
+    kwargs = {}
+    for key, value in data.items():
+        if key not in known:
+            raise ValueError(f"{where}{key}: unknown key (expected one of {sorted(known)})")
+        sub = _DATACLASS_FIELDS.get((cls, key))
+        kwargs[key] = _build(sub, value or {}, f"{where}{key}.") if sub else value
+    return cls(**kwargs)
+
+
+_DATACLASS_FIELDS = {
+    (TrainConfig, "network"): NetworkConfig,
+    (TrainConfig, "ppo"): PPOConfig,
+    (TrainConfig, "env"): EnvConfig,
+}
+
+
+def config_from_dict(data: dict[str, Any]) -> TrainConfig:
+    """Rebuild (and validate) a :class:`TrainConfig` from ``asdict`` output or parsed YAML."""
+    cfg = _build(TrainConfig, data, "")
+    cfg.validate()
+    return cfg
+
+
+def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """Set ``a.b.c=value`` entries (value parsed as YAML) in a nested dict; returns the dict."""
+    for item in overrides:
+        if "=" not in item:
+            raise ValueError(f"override {item!r}: expected dotted.key=value")
+        key, raw = item.split("=", 1)
+        node = data
+        parts = key.split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise ValueError(f"override {item!r}: {part} is not a section")
+        node[parts[-1]] = yaml.safe_load(raw)
+    return data
+
+
+def load_config(path: str | Path, overrides: list[str] | None = None) -> TrainConfig:
+    """Read a YAML preset, apply dotted overrides, validate."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: config file not found")
+    with open(path) as f:
+        data = yaml.safe_load(f) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a mapping at the top level, got {type(data).__name__}")
+    try:
+        return config_from_dict(apply_overrides(data, overrides or []))
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{path}: {exc}") from exc
+
+
+def config_to_dict(cfg: TrainConfig) -> dict[str, Any]:
+    """Plain nested dict (YAML/JSON-safe) of a config."""
+    return asdict(cfg)
+
+
+def replace_network(cfg: NetworkConfig, **kwargs: Any) -> NetworkConfig:
+    """A copy of a network config with some fields changed."""
+    return dataclasses.replace(cfg, **kwargs)

@@ -1,0 +1,48 @@
+"""Homogeneous-graph baseline (HEIGHT's ``homo_transformer_obs``, "HomoGAT"): robot, humans and obstacles are
+nodes of one type sharing one embedding, one self-attention over all of them, the robot node's output → GRU.
+
+Node features are 8 numbers: robot ``[gx_r, gy_r, |g|, vx_r, vy_r, 0, 0, 0]``, human ``[Δx, Δy, vx, vy, 0, 0,
+0, 0]``, obstacle its 4 corners in the robot frame. No lidar (obstacles enter as vertices, as in HEIGHT).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from navigation.config import NetworkConfig
+from navigation.networks.attention import SelfAttentionOverSet
+from navigation.networks.layers import MaskedGRU, mlp
+
+NODE_FEATURES = 8
+
+
+class HomogeneousTrunk(nn.Module):
+    """Encoded observations ``[B, T, ...]`` → GRU features ``[B, T, hidden]``; state ``[B, hidden]``."""
+
+    def __init__(self, cfg: NetworkConfig, lidar_rays: int) -> None:
+        super().__init__()
+        self.embed = mlp([NODE_FEATURES, 128])
+        self.attention = SelfAttentionOverSet(128, cfg.hh_heads, cfg.attention_impl)
+        self.out = mlp([128 + 128, 128])
+        self.gru = MaskedGRU(128, cfg.hidden_size)
+        self.state_size = self.feature_size = cfg.hidden_size
+
+    def spatial(self, enc: dict[str, torch.Tensor]) -> torch.Tensor:
+        """``enc`` entries ``[S, ...]`` → GRU input ``[S, 128]``."""
+        robot = F.pad(enc["robot"], (0, NODE_FEATURES - enc["robot"].shape[-1]))[:, None]  # [S, 1, 8]
+        humans = F.pad(enc["humans"], (0, NODE_FEATURES - enc["humans"].shape[-1]))  # [S, N, 8]
+        nodes = torch.cat([robot, humans, enc["obstacles"]], dim=1)  # [S, 1+N+O, 8]
+        mask = torch.cat([torch.ones_like(enc["human_mask"][:, :1]), enc["human_mask"], enc["obstacle_mask"]], 1)
+        x = self.embed(nodes)
+        y = self.attention(x, mask)
+        return self.out(torch.cat([x[:, 0], y[:, 0]], dim=-1))
+
+    def forward(
+        self, enc: dict[str, torch.Tensor], state: torch.Tensor, masks: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """enc ``[B, T, ...]``, state ``[B, hidden]``, masks ``[B, T]`` → features ``[B, T, hidden]``, state."""
+        b, t = masks.shape
+        x = self.spatial({k: v.flatten(0, 1) for k, v in enc.items()}).unflatten(0, (b, t))
+        return self.gru(x, state, masks)
