@@ -46,7 +46,8 @@ class OccupancyMetrics:
         with np.errstate(invalid="ignore", divide="ignore"):
             iou = mean[:, 0] / (mean[:, 1] + mean[:, 2] - mean[:, 0])
         out = {"sc_iou": 100 * float(iou[0]), "miou": 100 * float(np.nanmean(iou[1:]))}
-        out.update({f"iou/{name}": 100 * float(v) for name, v in zip(CLASS_NAMES, iou[1:], strict=True)})
+        names = CLASS_NAMES[: len(iou) - 1]
+        out.update({f"iou/{name}": 100 * float(v) for name, v in zip(names, iou[1:], strict=True)})
         return out
 
 
