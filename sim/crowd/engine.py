@@ -223,15 +223,21 @@ class CrowdBatch:
             )
         self.path_length += np.hypot(*(self.robot_pos - old).T)
 
-    def _new_goals(self) -> None:
+    def _new_goals(self, frozen: np.ndarray | None) -> None:
         cfg = self.cfg
         d = np.hypot(*(self.human_goal - self.human_pos).transpose(2, 0, 1))
         arrived = self.human_valid & ~self.human_static & ~self.human_replayed & (d < cfg.human_radius)
+        if frozen is not None:
+            arrived &= ~frozen[:, None]
         for i, j in zip(*np.nonzero(arrived), strict=True):
             self.human_goal[i, j] = new_human_goal(cfg, self.layouts[i], self.rngs[i], self.human_pos[i, j])
 
-    def step(self, actions: np.ndarray) -> tuple[np.ndarray, StepInfo]:
-        """Advance every scene by ``dt``; returns (reward ``[B]``, info). Does not reset finished scenes."""
+    def step(self, actions: np.ndarray, frozen: np.ndarray | None = None) -> tuple[np.ndarray, StepInfo]:
+        """Advance every scene by ``dt``; returns (reward ``[B]``, info). Does not reset finished scenes.
+
+        ``frozen [B]`` marks scenes about to be reset: they draw no random numbers (so their next episode
+        is the one a single env would get), and their results are meaningless.
+        """
         cfg = self.cfg
         self.apply_action(actions)
         new_pos, new_vel = self._human_velocities()  # from the pre-move state, as CrowdNav
@@ -239,7 +245,7 @@ class CrowdBatch:
         self.human_pos, self.human_vel = new_pos, new_vel
         if self.replay is not None:
             self._replay_humans()
-        self._new_goals()
+        self._new_goals(frozen)
         self.steps += 1
         # collisions and distances after the move
         rel = self.human_pos - self.robot_pos[:, None]

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 EPS = 1e-5  # RVO_EPSILON
+_SCAN_LIMIT = 4096  # rows × lines below which _lp2 scans all remaining lines at once (same result)
 
 
 @dataclass(frozen=True)
@@ -106,39 +107,50 @@ def _leg_right(rel: np.ndarray, dist_sq: np.ndarray, r: np.ndarray) -> np.ndarra
 
 
 def obstacle_lines(
-    pos: np.ndarray, vel: np.ndarray, radius: np.ndarray, max_speed: np.ndarray, edges: ObstacleEdges,
-    tau_obst: float,
+    pos: np.ndarray, vel: np.ndarray, radius: np.ndarray, max_speed: np.ndarray, active: np.ndarray,
+    edges: ObstacleEdges, tau_obst: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """ORCA half-planes from obstacle edges for agents ``pos, vel [A, 2]``; ``edges`` rows are ``[A, E]``.
+    """ORCA half-planes of the obstacle edges ``[B, E]`` for the ``active [B, M]`` agents ``pos, vel [B, M, 2]``.
 
-    Returns ``point, direction [A, E, 2]`` and ``valid [A, E]``; velocities left of ``direction`` are allowed.
+    Returns ``point, direction [A, L, 2]`` and ``valid [A, L]`` for the ``A`` active agents in
+    ``np.nonzero(active)`` order, each row's lines first (edge order), ``L`` the most lines of any agent.
+    Allowed velocities lie left of ``direction``.
     """
-    a_n, e_n = edges.valid.shape
-    point = np.zeros((a_n, e_n, 2))
-    direction = np.zeros((a_n, e_n, 2))
-    rel1 = edges.p1 - pos[:, None]
-    rel2 = edges.p2 - pos[:, None]
-    ov = edges.p2 - edges.p1
-    # RVO2's kd-tree query: the agent sees the edge from its outside and is within range
-    left_of = _det(rel1, ov)
-    seg_len_sq = np.maximum(_dot(ov, ov), 1e-12)  # padded (invalid) edges have zero length
-    s_all = np.clip(_dot(-rel1, ov) / seg_len_sq, 0.0, 1.0)
-    dseg = -rel1 - s_all[..., None] * ov
-    rng = tau_obst * max_speed + radius
-    use = edges.valid & (left_of < 0.0) & (_dot(dseg, dseg) < (rng * rng)[:, None])
-    ai, ei = np.nonzero(use)
-    if ai.size == 0:
-        return point, direction, use
+    # RVO2's kd-tree query: the agent is on the edge's outside and within range (x / y kept apart: faster)
+    px, py = pos[..., 0][..., None], pos[..., 1][..., None]  # [B, M, 1]
+    ax, ay = edges.p1[..., 0][:, None], edges.p1[..., 1][:, None]  # [B, 1, E]
+    ox, oy = edges.p2[..., 0][:, None] - ax, edges.p2[..., 1][:, None] - ay
+    seg_len_sq = np.maximum(ox * ox + oy * oy, 1e-12)  # padded (invalid) edges have zero length
+    rx, ry = ax - px, ay - py
+    s_all = np.clip(-(rx * ox + ry * oy) / seg_len_sq, 0.0, 1.0)
+    dx, dy = rx + s_all * ox, ry + s_all * oy
+    rng = (tau_obst * max_speed + radius)[..., None]
+    use = (rx * oy - ry * ox < 0.0) & (dx * dx + dy * dy < rng * rng) & edges.valid[:, None] & active[..., None]
+    row_of = np.cumsum(active.ravel()).reshape(active.shape) - 1
+    n_rows = int(active.sum())
+    bi, mi, ei = np.nonzero(use)
+    n_lines = np.bincount(row_of[bi, mi], minlength=n_rows) if bi.size else np.zeros(n_rows, dtype=np.int64)
+    width = max(int(n_lines.max(initial=0)), 1)
+    point = np.zeros((n_rows, width, 2))
+    direction = np.zeros((n_rows, width, 2))
+    valid = np.zeros((n_rows, width), dtype=bool)
+    if bi.size == 0:
+        return point, direction, valid
+    rows = row_of[bi, mi]
+    slot = np.arange(bi.size) - np.concatenate([[0], np.cumsum(n_lines)])[rows]  # rank within the row
+    ai = (bi, mi)
     r = radius[ai]
     v = vel[ai]
-    r1, r2, o = rel1[ai, ei], rel2[ai, ei], ov[ai, ei]
-    d1, d_prev, d_next = edges.d[ai, ei], edges.d_prev[ai, ei], edges.d_next[ai, ei]
+    o = np.stack([ox[bi, 0, ei], oy[bi, 0, ei]], axis=-1)
+    r1 = np.stack([rx[bi, mi, ei], ry[bi, mi, ei]], axis=-1)
+    r2 = edges.p2[bi, ei] - pos[bi, mi]
+    d1, d_prev, d_next = edges.d[bi, ei], edges.d_prev[bi, ei], edges.d_next[bi, ei]
     dsq1, dsq2, rsq = _dot(r1, r1), _dot(r2, r2), r * r
-    s = _dot(-r1, o) / seg_len_sq[ai, ei]
+    s = _dot(-r1, o) / seg_len_sq[bi, 0, ei]
     dl = -r1 - s[:, None] * o
     dsq_line = _dot(dl, dl)
     inv_t = 1.0 / tau_obst
-    n = ai.size
+    n = bi.size
     pt = np.zeros((n, 2))
     dr = np.zeros((n, 2))
     keep = np.ones(n, dtype=bool)
@@ -201,10 +213,10 @@ def obstacle_lines(
     keep[m_right] = ~right_foreign[m_right]
     dr[m_right] = -right_leg[m_right]
     pt[m_right] = (rc + rad_t * _perp(-right_leg))[m_right]
-    point[ai, ei] = pt
-    direction[ai, ei] = dr
-    use[ai, ei] = keep
-    return point, direction, use
+    point[rows, slot] = pt
+    direction[rows, slot] = dr
+    valid[rows, slot] = keep
+    return point, direction, valid
 
 
 def _sq(x: np.ndarray) -> np.ndarray:
@@ -288,17 +300,22 @@ def _lp2(
     fail = np.full(a_n, n_lines)
     i = 0
     while i < n_lines:
-        # jump to the next line that some still-running row violates
-        running = (fail == n_lines)[:, None]
-        viol = valid[:, i:] & running & (_det(direction[:, i:], point[:, i:] - result[:, None]) > 0)
-        cols = np.flatnonzero(viol.any(axis=0))
-        if cols.size == 0:
-            break
-        i += int(cols[0])
-        rows = np.flatnonzero(viol[:, cols[0]])
-        ok, res = _lp1(point[rows], direction[rows], valid[rows], i, radius[rows], opt[rows], direction_opt)
-        result[rows[ok]] = res[ok]
-        fail[rows[~ok]] = i
+        if a_n * (n_lines - i) <= _SCAN_LIMIT:
+            # few rows: jump straight to the next line that some still-running row violates
+            running = (fail == n_lines)[:, None]
+            viol = valid[:, i:] & running & (_det(direction[:, i:], point[:, i:] - result[:, None]) > 0)
+            cols = np.flatnonzero(viol.any(axis=0))
+            if cols.size == 0:
+                break
+            i += int(cols[0])
+            rows = np.flatnonzero(viol[:, cols[0]])
+        else:
+            rows = np.flatnonzero(valid[:, i] & (fail == n_lines))
+            rows = rows[_det(direction[rows, i], point[rows, i] - result[rows]) > 0]
+        if rows.size:
+            ok, res = _lp1(point[rows], direction[rows], valid[rows], i, radius[rows], opt[rows], direction_opt)
+            result[rows[ok]] = res[ok]
+            fail[rows[~ok]] = i
         i += 1
     return result, fail
 
@@ -376,14 +393,15 @@ def orca_velocities(
     key = np.where(ok, dsq, np.inf)
     nb = np.argsort(key, axis=1, kind="stable")[:, :k]
     nb_ok = np.take_along_axis(ok, nb, axis=1)
+    k_used = max(int(nb_ok.sum(axis=1).max()), 1)  # invalid neighbours sort last
+    nb, nb_ok = nb[:, :k_used], nb_ok[:, :k_used]
     rows = np.arange(bi.size)[:, None]
     a_pt, a_dir = agent_lines(
         rel[rows, nb], v[:, None] - vel[bi[:, None], nb], r[:, None] + radius[bi[:, None], nb], v,
         params.time_horizon, params.dt,
     )
     if edges is not None and edges.valid.shape[1] > 0:
-        sub = ObstacleEdges(*(getattr(edges, f)[bi] for f in ("p1", "p2", "d_prev", "d", "d_next", "valid")))
-        o_pt, o_dir, o_ok = obstacle_lines(p, v, r, vmax, sub, params.time_horizon_obst)
+        o_pt, o_dir, o_ok = obstacle_lines(pos, vel, radius, max_speed, active, edges, params.time_horizon_obst)
         point = np.concatenate([o_pt, a_pt], axis=1)
         direction = np.concatenate([o_dir, a_dir], axis=1)
         valid = np.concatenate([o_ok, nb_ok], axis=1)

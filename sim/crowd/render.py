@@ -44,7 +44,7 @@ class FrameRenderer:
         ax.clear()
         h = cfg.arena_half_size
         ax.set_xlim(-h - 0.3, h + 0.3)
-        ax.set_ylim(-h - 0.3, h + 0.3)
+        ax.set_ylim(-h - 0.3, h + 0.6)
         ax.set_aspect("equal")
         ax.axis("off")
         ax.add_patch(Polygon([[-h, -h], [h, -h], [h, h], [-h, h]], closed=True, fill=False, lw=2, ec="k"))

@@ -11,6 +11,7 @@ box, and linearly interpolated to the simulation step.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -150,3 +151,34 @@ def load_replay(cfg: CrowdSimConfig) -> ReplayScene:
         raise ValueError(f"replay_file={str(path)!r}: no such file")
     h = load_homography(cfg.replay_homography) if cfg.replay_homography else None
     return ReplayScene(ReplayTracks.from_rows(read_eth_ucy(path, h), cfg.replay_fps, str(path)), str(path))
+
+
+def write_synthetic_eth_ucy(path: str | Path, num_peds: int = 12, duration: float = 40.0, seed: int = 0,
+                            half_extent: float = 5.0) -> Path:
+    """Write a small ETH/UCY-format file (``frame ped_id x y``, tab-separated, frames step 10 at 2.5 fps).
+
+    Pedestrians walk straight between two random points on the border of a ``2·half_extent`` square at
+    1.0–1.4 m/s, entering at random times. Written atomically.
+    """
+    rng = np.random.default_rng(seed)
+    fps, lines = 2.5, []
+    for ped in range(1, num_peds + 1):
+        side = rng.integers(4)
+        a = rng.uniform(-half_extent, half_extent)
+        start = [np.array([-half_extent, a]), np.array([half_extent, a]), np.array([a, -half_extent]),
+                 np.array([a, half_extent])][side]
+        end = -start + rng.uniform(-1.0, 1.0, 2)
+        end = np.clip(end, -half_extent, half_extent)
+        speed = rng.uniform(1.0, 1.4)
+        n = max(int(np.linalg.norm(end - start) / speed * fps), 2)
+        t0 = int(rng.integers(0, max(int((duration - n / fps) * fps), 1)))
+        for k in range(n + 1):
+            p = start + (end - start) * k / n
+            lines.append((10 * (t0 + k), ped, p[0], p[1]))
+    lines.sort()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text("".join(f"{f:.1f}\t{p:.1f}\t{x:.4f}\t{y:.4f}\n" for f, p, x, y in lines))
+    os.replace(tmp, path)
+    return path
