@@ -1,0 +1,225 @@
+"""Typed configuration of `pernav pose` (one dataclass tree; YAML presets in ``configs/pose/``).
+
+Override any field from the command line with a dotted key: ``--set train.lr=3e-4 model.root_cube=[32,32,8]``.
+The resolved config is saved next to every checkpoint.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+@dataclass
+class DataConfig:
+    """Where frames come from."""
+
+    kind: str = "panoptic"
+    """``panoptic``, ``shelf``, ``campus`` or ``custom``"""
+    root: str = "data/panoptic"
+    """dataset folder"""
+    sequences: list[str] = field(default_factory=list)
+    """Panoptic sequences (any subset)"""
+    cameras: list[list[int]] = field(default_factory=lambda: [[0, 3], [0, 6], [0, 12], [0, 13], [0, 23]])
+    """Panoptic (panel, node) pairs"""
+    interval: int = 3
+    """keep every n-th annotated frame (VoxelPose: 3 train, 12 validation)"""
+    pseudo_dir: str = ""
+    """folder of ``<seq>.json`` pseudo-pose files (Panoptic); empty: none"""
+    calibration: str = ""
+    """rig calibration JSON (custom)"""
+    pseudo_2d: str = ""
+    """pseudo-pose file (custom)"""
+    frames: list[int] = field(default_factory=list)
+    """Shelf/Campus frame indices (empty: the standard test range)"""
+
+
+@dataclass
+class ModelConfig:
+    """Model sizes (defaults are SelfPose3d's; presets shrink them for CPU)."""
+
+    num_joints: int = 15
+    """Panoptic-15 joints"""
+    input: str = "images"
+    """``images`` (2D backbone) or ``detections`` (heatmaps drawn from 2D poses, VoxelPose's Shelf/Campus mode)"""
+    image_size: list[int] = field(default_factory=lambda: [960, 512])
+    """network input (width, height); heatmaps are a quarter of it"""
+    backbone_depth: int = 50
+    """PoseResNet depth (18, 34, 50)"""
+    deconv_channels: int = 256
+    """PoseResNet deconvolution width"""
+    attention: bool = True
+    """adaptive supervision attention network (a PoseResNet-18 with sigmoid outputs)"""
+    attention_deconv_channels: int = 256
+    """attention network deconvolution width"""
+    heatmap_sigma: float = 3.0
+    """Gaussian std (heatmap pixels) for targets and rendering"""
+    space_center: list[float] = field(default_factory=lambda: [0.0, -500.0, 800.0])
+    """capture-space centre (mm, z up)"""
+    space_size: list[float] = field(default_factory=lambda: [8000.0, 8000.0, 2000.0])
+    """capture-space size (mm)"""
+    root_cube: list[int] = field(default_factory=lambda: [80, 80, 20])
+    """root-net voxels (each divisible by 4)"""
+    pose_cube_size: list[float] = field(default_factory=lambda: [2000.0, 2000.0, 2000.0])
+    """per-person cube size (mm)"""
+    pose_cube: list[int] = field(default_factory=lambda: [64, 64, 64])
+    """pose-net voxels (each divisible by 4)"""
+    v2v_width: int = 16
+    """V2V base width (both nets)"""
+    max_people: int = 10
+    """proposals kept after 3D max-pool NMS"""
+    proposal_threshold: float = 0.3
+    """minimum root score of a proposal"""
+    softargmax_beta: float = 100.0
+    """soft-argmax temperature"""
+
+
+@dataclass
+class TrainConfig:
+    """Optimisation (SelfPose3d's four stages, or the supervised VoxelPose objective)."""
+
+    objective: str = "ssl"
+    """``ssl`` (pseudo 2D + synthetic roots) or ``supervised`` (3D ground truth, VoxelPose)"""
+    stage: str = "posenet"
+    """``backbone``, ``rootnet``, ``posenet`` or ``finetune`` (``all`` runs them in order)"""
+    epochs: int = 1
+    """epochs of this stage"""
+    max_iters: int = 0
+    """stop after this many iterations per stage (0: full epochs)"""
+    lr: float = 1e-4
+    """Adam learning rate"""
+    lr_decay_epochs: list[int] = field(default_factory=list)
+    """epochs at which the learning rate is divided by 10"""
+    batch_size: int = 1
+    """frames per iteration"""
+    workers: int = 0
+    """data-loader processes"""
+    view_sets: int = 2
+    """augmented copies of the views per frame (cross-view rendering needs 2)"""
+    rotate_deg: float = 45.0
+    """augmentation: max rotation"""
+    scale: float = 0.35
+    """augmentation: max relative scale change"""
+    synthetic_roots_max: int = 9
+    """synthetic root training: up to this many roots"""
+    synthetic_root_range: list[list[float]] = field(
+        default_factory=lambda: [[1500.0, -1500.0], [1500.0, -1500.0], [900.0, -700.0]]
+    )
+    """per axis (a, b): synthetic roots are drawn in [space min + a, space max + b] (mm)"""
+    root_sigma: float = 200.0
+    """3D Gaussian std of root targets (mm)"""
+    weight_root_syn: float = 100.0
+    """weight of the synthetic-root MSE"""
+    weight_root_reg: float = 1.0
+    """weight of the root consistency between augmented view sets"""
+    weight_2d: float = 1.0
+    """weight of the backbone heatmap MSE"""
+    weight_render: float = 1.0
+    """weight of the cross-view rendered heatmap MSE (scaled by 1000 inside, as heatmap MSEs are tiny)"""
+    attention_weight: float = 0.1
+    """keeps the attention maps from collapsing to 0"""
+    l1_weight: float = 0.01
+    """Hungarian-matched L1 between projected joints and pseudo poses"""
+    l1_start_epoch: int = 5
+    """first epoch that uses the L1 term"""
+    finetune_min_confidence: float = 0.8
+    """fine-tune stage: pseudo joints below this confidence are ignored"""
+    finetune_lr_factor: float = 0.1
+    """fine-tune stage: learning rate = lr x this"""
+    weight_pose_sup: float = 1.0
+    """supervised: L1 to 3D ground truth"""
+    checkpoint_every: int = 200
+    """iterations between checkpoints (and at the end of each epoch)"""
+    log_every: int = 10
+    """iterations between TensorBoard scalars"""
+
+
+@dataclass
+class PoseConfig:
+    """Everything one `pernav pose` run needs."""
+
+    data: DataConfig = field(default_factory=DataConfig)
+    val_data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    out_dir: str = "outputs/pose"
+    """run folder: checkpoints, TensorBoard, pictures, resolved config"""
+    seed: int = 0
+    """random seed"""
+    device: str = "cpu"
+    """torch device"""
+
+
+def _coerce(value: Any, tp: Any, where: str) -> Any:
+    origin = typing.get_origin(tp)
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, dict):
+            raise ValueError(f"{where}: expected a mapping, got {value!r}")
+        return from_dict(tp, value, where)
+    if origin is list:
+        if not isinstance(value, list | tuple):
+            raise ValueError(f"{where}: expected a list, got {value!r}")
+        (item,) = typing.get_args(tp)
+        return [_coerce(v, item, f"{where}[{i}]") for i, v in enumerate(value)]
+    if origin in (typing.Union, types.UnionType):
+        return value
+    try:
+        if tp is bool and isinstance(value, str):
+            if value.lower() not in ("true", "false", "1", "0"):
+                raise ValueError
+            return value.lower() in ("true", "1")
+        return tp(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{where}: cannot use {value!r} as {getattr(tp, '__name__', tp)}") from None
+
+
+def from_dict(cls: Any, d: dict[str, Any], where: str = "config") -> Any:
+    """Build dataclass ``cls`` from a nested dict, rejecting unknown keys (named with their path)."""
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = set(d) - names
+    if unknown:
+        raise ValueError(f"{where}: unknown key(s) {sorted(unknown)}; known: {sorted(names)}")
+    return cls(**{k: _coerce(v, hints[k], f"{where}.{k}") for k, v in d.items()})
+
+
+def load_config(
+    path: str | Path | None = None, overrides: list[str] | None = None, base: dict[str, Any] | None = None
+) -> PoseConfig:
+    """A preset YAML (or ``base``, e.g. a checkpoint's config, or the defaults) plus ``key.sub=value``
+    overrides (values parsed as YAML)."""
+    raw: dict[str, Any] = copy.deepcopy(base) if base else {}
+    if path:
+        path = Path(path)
+        try:
+            raw = yaml.safe_load(path.read_text()) or {}
+        except FileNotFoundError:
+            raise FileNotFoundError(f"{path}: config file not found") from None
+        except yaml.YAMLError as exc:
+            raise ValueError(f"{path}: invalid YAML ({exc})") from None
+        if not isinstance(raw, dict):
+            raise ValueError(f"{path}: top level must be a mapping")
+    for item in overrides or []:
+        if "=" not in item:
+            raise ValueError(f"override {item!r} must look like key.sub=value")
+        key, value = item.split("=", 1)
+        node = raw
+        parts = key.split(".")
+        for p in parts[:-1]:
+            node = node.setdefault(p, {})
+            if not isinstance(node, dict):
+                raise ValueError(f"override {item!r}: {p!r} is not a section")
+        node[parts[-1]] = yaml.safe_load(value)
+    return from_dict(PoseConfig, raw, str(path) if path else "config")
+
+
+def to_dict(cfg: PoseConfig) -> dict[str, Any]:
+    """Plain nested dict (for YAML and checkpoints)."""
+    return dataclasses.asdict(cfg)

@@ -1,0 +1,84 @@
+"""Batched camera rigs as tensors, and the grids of the root and pose cubes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from perception.geometry.camera import Camera, project_points
+
+
+@dataclass
+class Rig:
+    """Cameras of a batch of frames plus the image-to-heatmap affine of each view.
+
+    Attributes:
+        K: [B, V, 3, 3]. dist: [B, V, 5]. R: [B, V, 3, 3]. t: [B, V, 3] (mm). All in original-image pixels.
+        affine: [B, V, 2, 3] original-image pixels -> heatmap pixels (resize, augmentation, stride).
+        heatmap_size: (height, width) of the heatmaps.
+    """
+
+    K: torch.Tensor
+    dist: torch.Tensor
+    R: torch.Tensor
+    t: torch.Tensor
+    affine: torch.Tensor
+    heatmap_size: tuple[int, int]
+
+    @staticmethod
+    def from_cameras(cameras: list[list[Camera]], affines: np.ndarray, heatmap_size: tuple[int, int]) -> Rig:
+        """[B][V] cameras and [B, V, 2, 3] affines -> float32 tensors."""
+
+        def stack(attr: str) -> torch.Tensor:
+            return torch.tensor(np.array([[getattr(c, attr) for c in row] for row in cameras]), dtype=torch.float32)
+
+        return Rig(
+            stack("K"),
+            stack("dist"),
+            stack("R"),
+            stack("t"),
+            torch.as_tensor(affines, dtype=torch.float32),
+            heatmap_size,
+        )
+
+    def to(self, device: torch.device | str) -> Rig:
+        return Rig(
+            self.K.to(device),
+            self.dist.to(device),
+            self.R.to(device),
+            self.t.to(device),
+            self.affine.to(device),
+            self.heatmap_size,
+        )
+
+    def with_affine(self, affine: torch.Tensor) -> Rig:
+        return Rig(self.K, self.dist, self.R, self.t, affine, self.heatmap_size)
+
+    def select(self, idx: torch.Tensor | slice) -> Rig:
+        """Rows ``idx`` of the batch."""
+        return Rig(self.K[idx], self.dist[idx], self.R[idx], self.t[idx], self.affine[idx], self.heatmap_size)
+
+    def project(self, points: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """World points into every view's heatmap.
+
+        Args:
+            points: [B, N, 3] mm.
+        Returns:
+            ([B, V, N, 2] heatmap pixels, [B, V, N] bool: in front of the camera and inside the heatmap).
+        """
+        V = self.K.shape[1]
+        p = points.unsqueeze(1).expand(-1, V, -1, -1)
+        uv = project_points(p, self.K, self.dist, self.R, self.t)
+        depth = (p @ self.R.transpose(-1, -2) + self.t.unsqueeze(-2))[..., 2]
+        hm = uv @ self.affine[..., :2].transpose(-1, -2) + self.affine[..., 2].unsqueeze(-2)
+        h, w = self.heatmap_size
+        inside = (hm[..., 0] >= 0) & (hm[..., 0] <= w - 1) & (hm[..., 1] >= 0) & (hm[..., 1] <= h - 1)
+        return hm, inside & (depth > 1.0)
+
+
+def cube_offsets(size: tuple[float, float, float], shape: tuple[int, int, int]) -> torch.Tensor:
+    """[X, Y, Z, 3] voxel offsets from the cube centre (mm), ends included as in VoxelPose."""
+    axes = [torch.linspace(-s / 2, s / 2, n) for s, n in zip(size, shape, strict=True)]
+    return torch.stack(torch.meshgrid(*axes, indexing="ij"), dim=-1)
