@@ -54,6 +54,8 @@ class CrowdBatch:
         if cfg.scenario == "replay" and replay is None:
             raise ValueError("scenario 'replay' needs a ReplayScene (see sim.crowd.replay.load_replay)")
         self.cfg, self.n, self.replay = cfg, num_scenes, replay
+        if replay is None:  # a dry run turns layouts that cannot be built into a construction-time error
+            make_layout(cfg, np.random.default_rng(0))
         b, h, o = num_scenes, cfg.max_humans, cfg.max_obstacles
         self.rngs = [np.random.default_rng() for _ in range(b)]
         self.layouts: list[SceneLayout | None] = [None] * b

@@ -36,8 +36,8 @@ class SceneLayout:
     """replay scenario: (start time in the file (s), indices of the replayed pedestrians [H])"""
 
 
-class LayoutError(RuntimeError):
-    """The scenario could not be laid out (too crowded for its arena)."""
+class LayoutError(ValueError):
+    """The scenario could not be laid out: the configuration is too crowded for its arena."""
 
 
 def _clear(p: np.ndarray, r: float, obstacles: np.ndarray, cfg: CrowdSimConfig, others: list[tuple]) -> bool:
@@ -177,7 +177,7 @@ def _layout_hallway(cfg: CrowdSimConfig, rng: np.random.Generator) -> SceneLayou
     walls = [rect_polygon(0.0, (h + 1.5) / 2, 2 * h, h - 1.5), rect_polygon(0.0, -(h + 1.5) / 2, 2 * h, h - 1.5)]
     benches = [rect_polygon(x, y, 1.2, 0.4) for x, y in ((-2.5, 1.25), (0.5, -1.25), (2.5, 1.25))]
     obstacles = np.array(walls + benches)
-    regions = [(-h + 0.3, -h + 2.0, -1.2, 1.2), (h - 2.0, h - 0.3, -1.2, 1.2)]
+    regions = [(-h + 0.3, -h + 3.0, -1.2, 1.2), (h - 3.0, h - 0.3, -1.2, 1.2)]
     return _layout_regions(cfg, rng, obstacles, regions, (0, 1))
 
 
@@ -186,7 +186,7 @@ def _layout_corridor(cfg: CrowdSimConfig, rng: np.random.Generator) -> SceneLayo
     h = cfg.arena_half_size
     obstacles = np.array([rect_polygon(0.0, (h + 1.0) / 2, 2 * h, h - 1.0),
                           rect_polygon(0.0, -(h + 1.0) / 2, 2 * h, h - 1.0)])
-    regions = [(-h + 0.3, -h + 2.0, -0.7, 0.7), (h - 2.0, h - 0.3, -0.7, 0.7)]
+    regions = [(-h + 0.3, -h + 3.3, -0.7, 0.7), (h - 3.3, h - 0.3, -0.7, 0.7)]
     return _layout_regions(cfg, rng, obstacles, regions, (0, 1))
 
 
@@ -201,7 +201,7 @@ def _layout_lounge(cfg: CrowdSimConfig, rng: np.random.Generator) -> SceneLayout
     ]
     obstacles = np.array([rect_polygon(*f) for f in furniture])
     h = cfg.arena_half_size - 0.3
-    c = 1.6
+    c = 2.5
     regions = [(-h, -h + c, -h, -h + c), (h - c, h, -h, -h + c), (h - c, h, h - c, h), (-h, -h + c, h - c, h)]
     return _layout_regions(cfg, rng, obstacles, regions, None)
 
