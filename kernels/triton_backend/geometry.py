@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
+import triton
 
 from kernels.windows import axis_windows, group_length
 
@@ -29,6 +30,10 @@ TILES: dict[int, tuple[tuple[int, int, int], tuple[int, int, int]]] = {
     2: ((1, 8, 8), (1, 8, 16)),
     3: ((4, 4, 4), (4, 4, 8)),
 }
+
+
+#: smallest tile volume (``tl.dot`` needs 16 rows)
+MIN_TILE = 16
 
 
 @dataclass(frozen=True)
@@ -95,6 +100,26 @@ class NAGeometry:
         return tuple(math.ceil(n / t) for n, t in zip(self.n, box, strict=True))  # type: ignore[return-value]
 
 
+def fit_box(box: tuple[int, int, int], n: tuple[int, int, int]) -> tuple[int, int, int]:
+    """Reshape a power-of-two tile ``box`` to the grouped extents ``n``, keeping its volume where possible.
+
+    An axis shorter than its tile side gives the surplus to the longest axis that still has room, e.g.
+    an ``8 × 8`` query tile on a ``2 × 300`` grid becomes ``2 × 32``.
+    """
+    fitted = list(box)
+    room = [triton.next_power_of_2(x) for x in n]
+    for a in range(3):
+        while fitted[a] > room[a]:
+            growable = [b for b in range(3) if fitted[b] * 2 <= room[b] and b != a]
+            if not growable and math.prod(fitted) <= MIN_TILE:
+                break  # keep tl.dot's minimum extent; the extra rows are masked
+            fitted[a] //= 2
+            if growable:
+                b = max(growable, key=lambda i: room[i] // fitted[i])
+                fitted[b] *= 2
+    return fitted[0], fitted[1], fitted[2]
+
+
 def _lift(values: tuple, fill, ndim: int) -> tuple:
     return (fill,) * (3 - ndim) + tuple(values)
 
@@ -112,7 +137,8 @@ def na_geometry(
     lengths = _lift(spatial, 1, nd)
     ks, ds, ss, cs = _lift(kernel, 1, nd), _lift(dilation, 1, nd), _lift(stride, 1, nd), _lift(causal, False, nd)
     axes = tuple(axis_tables(lengths[a], ks[a], ds[a], ss[a], cs[a], device) for a in range(3))
-    ptile, itile = TILES[nd]
+    n = (axes[0].n, axes[1].n, axes[2].n)
+    ptile, itile = (fit_box(box, n) for box in TILES[nd])
     return NAGeometry(tuple(spatial), ds, axes, ptile, itile)  # type: ignore[arg-type]
 
 

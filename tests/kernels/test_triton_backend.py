@@ -234,3 +234,13 @@ def test_set_attention_cuda_half_precision(compiled, dtype, atol):
     ref = reference.set_attention(q.double(), k.double(), v.double(), pad, 0.3)
     torch.testing.assert_close(out.double(), ref, atol=atol, rtol=2e-2)
     assert torch.equal(out[0], torch.zeros_like(out[0]))
+
+
+@pytest.mark.parametrize(
+    "box,n,expected",
+    [((1, 8, 8), (1, 2, 300), (1, 2, 32)), ((1, 1, 64), (1, 1, 3), (1, 1, 16)), ((4, 4, 8), (1, 1, 2), (1, 2, 8))],
+)
+def test_tiles_fit_small_axes_and_keep_dot_minimum(interpreted, box, n, expected):
+    from kernels.triton_backend.geometry import fit_box
+
+    assert fit_box(box, n) == expected
