@@ -82,8 +82,12 @@ def _check_replicas(policy: torch.nn.Module, world: int) -> float:
     return float(diff)
 
 
-def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> TrainResult:
-    """Run (or resume) PPO training as configured; returns a summary. Checkpoint in ``cfg.out_dir``."""
+def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, stop_after: int | None = None) -> TrainResult:
+    """Run (or resume) PPO training as configured; returns a summary. Checkpoint in ``cfg.out_dir``.
+
+    ``stop_after``: leave after this many updates of this invocation (at a checkpoint boundary, so the run
+    can be continued with ``resume=True``); for time-boxed jobs on a shared machine.
+    """
     cfg.validate()
     rank, world = _distributed()
     torch.set_num_threads(cfg.torch_threads)
@@ -102,6 +106,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> Trai
         raise FileExistsError(f"{ckpt_path} exists: pass --resume to continue it or choose another out_dir")
 
     envs = make_vector_env(cfg.env, cfg.ppo.num_envs)
+    torch.manual_seed(cfg.seed)  # same initial weights on every rank and every run
     policy = build_policy(cfg.network, envs.single_observation_space, envs.single_action_space)
     if saved is not None:
         policy.load_state_dict(saved["policy"])
@@ -123,7 +128,14 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> Trai
     bar = tqdm(range(start, cfg.total_updates), initial=start, total=cfg.total_updates, desc="ppo",
                disable=not progress or rank != 0, unit="upd")
     t_run = time.perf_counter()
+    end = cfg.total_updates
+    if stop_after is not None:
+        if stop_after < 1 or stop_after % cfg.checkpoint_every:
+            raise ValueError(f"stop_after={stop_after}: must be a positive multiple of checkpoint_every")
+        end = min(end, start + stop_after)
     for update in bar:
+        if update == end:
+            break
         if update % cfg.checkpoint_every == 0 or update == start:  # segment start (see module docstring)
             seed = segment_seed(cfg.seed, rank, update)
             torch.manual_seed(seed)
@@ -176,6 +188,6 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> Trai
         if spread != 0.0:
             raise RuntimeError(f"DDP replicas diverged: max parameter difference {spread}")
     return TrainResult(
-        updates=cfg.total_updates, env_steps=env_steps, wall_s=wall0 + time.perf_counter() - t_run,
+        updates=min(end, cfg.total_updates), env_steps=env_steps, wall_s=wall0 + time.perf_counter() - t_run,
         episodes=episodes_seen, success_rate=success if recent else float("nan"), checkpoint=ckpt_path,
     )

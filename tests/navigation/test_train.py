@@ -1,0 +1,106 @@
+"""PPO training from the real entry point: 2 updates, checkpoint/resume round trip, 2 processes, bad input."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+
+from navigation.checkpoint import FORMAT, load_checkpoint, package_version
+from navigation.cli import main
+from navigation.config import NetworkConfig
+from navigation.envs import make_env
+from navigation.networks import build_policy
+
+ROOT = Path(__file__).resolve().parents[2]
+PRESET = str(ROOT / "configs/nav/height.yaml")
+SMALL = ["ppo.num_envs=2", "ppo.num_steps=8", "ppo.epochs=2", "ppo.num_minibatches=2", "env.overrides.time_limit=3.0"]
+
+
+def _train(out: Path, *extra: str, args: tuple[str, ...] = ()) -> int:
+    return main(["train", PRESET, *args, "--no-progress", "--set", f"out_dir={out}", *SMALL, *extra])
+
+
+def test_two_updates_from_the_entry_point(tmp_path):
+    out = tmp_path / "run"
+    assert _train(out, "total_updates=2", "checkpoint_every=2") == 0
+    ckpt = load_checkpoint(out / "checkpoint.pt")
+    assert ckpt["format"] == FORMAT and ckpt["version"] == package_version()
+    assert ckpt["update"] == 2 and ckpt["env_steps"] == 2 * 2 * 8
+    assert ckpt["config"]["ppo"]["num_steps"] == 8 and ckpt["config"]["network"]["name"] == "height"
+    assert yaml.safe_load((out / "config.yaml").read_text()) == ckpt["config"]
+    # the parameters moved away from their (seeded) initial values
+    env = make_env(_env_cfg())
+    torch.manual_seed(0)
+    init = build_policy(NetworkConfig(), env.observation_space, env.action_space).state_dict()
+    moved = [k for k, v in ckpt["policy"].items() if not torch.equal(v, init[k])]
+    assert len(moved) > len(init) // 2
+    # TensorBoard scalars were written
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    acc = EventAccumulator(str(out / "tb"))
+    acc.Reload()
+    tags = set(acc.Tags()["scalars"])
+    assert {"losses/loss_objective", "losses/loss_critic", "charts/steps_per_second", "charts/success_rate",
+            "charts/learning_rate"} <= tags
+    lrs = [e.value for e in acc.Scalars("charts/learning_rate")]
+    assert lrs[1] < lrs[0]  # linear decay
+
+
+def _env_cfg():
+    from navigation.config import EnvConfig
+
+    return EnvConfig(overrides={"time_limit": 3.0})
+
+
+def test_resume_reproduces_an_uninterrupted_run(tmp_path):
+    whole, split = tmp_path / "whole", tmp_path / "split"
+    assert _train(whole, "total_updates=4", "checkpoint_every=2") == 0
+    assert _train(split, "total_updates=4", "checkpoint_every=2", args=("--stop-after", "2")) == 0
+    assert load_checkpoint(split / "checkpoint.pt")["update"] == 2
+    assert _train(split, "total_updates=4", "checkpoint_every=2", args=("--resume",)) == 0
+    a, b = load_checkpoint(whole / "checkpoint.pt"), load_checkpoint(split / "checkpoint.pt")
+    assert a["update"] == b["update"] == 4
+    for k in a["policy"]:
+        torch.testing.assert_close(a["policy"][k], b["policy"][k], rtol=0, atol=0)
+    assert a["optimizer"]["state"][0]["step"] == b["optimizer"]["state"][0]["step"]
+
+
+def test_existing_run_needs_resume(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert _train(out, "total_updates=1", "checkpoint_every=1") == 0
+    assert _train(out, "total_updates=1", "checkpoint_every=1") == 2
+    assert "--resume" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "override,needle",
+    [("ppo.bogus=1", "ppo.bogus: unknown key"), ("network.name=resnet", "network.name='resnet'"),
+     ("env.env_id=pernav/Nope-v0", "not registered"), ("ppo.num_minibatches=3", "must divide")],
+)
+def test_bad_config_is_named(tmp_path, capsys, override, needle):
+    assert _train(tmp_path / "run", override) == 2
+    assert needle in capsys.readouterr().err
+
+
+def test_missing_config_file(capsys):
+    assert main(["train", "/nonexistent/nav.yaml"]) == 2
+    assert "/nonexistent/nav.yaml" in capsys.readouterr().err
+
+
+def test_two_processes_with_torchrun(tmp_path):
+    out = tmp_path / "ddp"
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+           "-m", "navigation.cli", "train", PRESET, "--no-progress", "--set", f"out_dir={out}",
+           "total_updates=2", "checkpoint_every=2", *SMALL]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "max parameter difference across 2 ranks = 0" in proc.stdout
+    ckpt = load_checkpoint(out / "checkpoint.pt")
+    assert ckpt["env_steps"] == 2 * 2 * 2 * 8  # updates × ranks × envs × steps
