@@ -112,8 +112,8 @@ def coco17_to_panoptic15(joints: np.ndarray, vis: np.ndarray) -> tuple[np.ndarra
             out_vis[..., j] = vis[..., _C[name]]
     for name, (a, b) in (("neck", ("l_shoulder", "r_shoulder")), ("mid_hip", ("l_hip", "r_hip"))):
         va, vb = vis[..., _C[a]] > 0, vis[..., _C[b]] > 0
-        wa = (va.astype(float) / np.maximum(va + vb, 1))[..., None]
-        wb = (vb.astype(float) / np.maximum(va + vb, 1))[..., None]
+        seen = np.maximum(va.astype(float) + vb.astype(float), 1.0)
+        wa, wb = (va / seen)[..., None], (vb / seen)[..., None]
         out[..., _P[name], :] = wa * joints[..., _C[a], :] + wb * joints[..., _C[b], :]
         out_vis[..., _P[name]] = np.where(va | vb, np.maximum(vis[..., _C[a]] * va, vis[..., _C[b]] * vb), 0.0)
     out[out_vis <= 0] = 0.0
