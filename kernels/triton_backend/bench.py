@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import torch
@@ -66,7 +66,7 @@ def _timer(device: torch.device) -> Callable[[Callable[[], object]], float]:
     return time_wall
 
 
-def _interleaved_medians(contenders: dict[str, Callable[[], object]], device: torch.device, reps: int):
+def _interleaved_medians(contenders: Mapping[str, Callable[[], object]], device: torch.device, reps: int):
     """Median ms per contender over ``reps`` rounds of A B C …, after one warm-up round."""
     time_ms = _timer(device)
     for fn in contenders.values():

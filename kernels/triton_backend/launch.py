@@ -22,6 +22,11 @@ def block(n: int) -> int:
     return max(16, triton.next_power_of_2(n))
 
 
+def warps(d: int, dv: int) -> int:
+    """Warps per program: 8 once a head dimension reaches 128 (register pressure of the tiles), else 4."""
+    return 8 if max(d, dv) >= 128 else NUM_WARPS
+
+
 def dot_options(dtype: torch.dtype) -> dict[str, object]:
     """Compile-time options for a dtype: fp32 dots in IEEE precision, fp32 tiles for interpreted bf16.
 

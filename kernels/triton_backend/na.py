@@ -11,9 +11,10 @@ import math
 
 import torch
 import triton
+from torch.autograd.function import once_differentiable
 
 from kernels.triton_backend.geometry import NAGeometry, from_groups, na_geometry, to_groups
-from kernels.triton_backend.launch import NUM_WARPS, block, check_grid, dot_options, row_delta
+from kernels.triton_backend.launch import block, check_grid, dot_options, row_delta, warps
 from kernels.triton_backend.na_kernels import (
     extra_bwd_dkdv_kernel,
     na_bwd_dkdv_kernel,
@@ -57,7 +58,7 @@ class FusedNA(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, q, k, v, ek, ev, geom: NAGeometry, scale: float):  # type: ignore[override]
+    def forward(ctx, q, k, v, ek, ev, geom: NAGeometry, scale: float):
         bg, h, d, dv = q.shape[0], q.shape[-2], q.shape[-1], v.shape[-1]
         n_tokens = math.prod(geom.n)
         o = q.new_empty(*q.shape[:-1], dv)
@@ -69,14 +70,15 @@ class FusedNA(torch.autograd.Function):
             q, k, v, o, lse, q if ek is None else ek, v if ev is None else ev, *tables,
             *_shape_args(geom, h, d, dv), m_extra, scale * LOG2E,
             *geom.ptile, *geom.itile, BLOCK_D=block(d), BLOCK_DV=block(dv),
-            BLOCK_E=block(min(max(m_extra, 1), MAX_BLOCK_E)), **dot_options(q.dtype), num_warps=NUM_WARPS,
+            BLOCK_E=block(min(max(m_extra, 1), MAX_BLOCK_E)), **dot_options(q.dtype), num_warps=warps(d, dv),
         )  # fmt: skip
         ctx.save_for_backward(q, k, v, ek, ev, o, lse)
         ctx.geom, ctx.scale = geom, scale
         return o
 
     @staticmethod
-    def backward(ctx, do):  # type: ignore[override]
+    @once_differentiable
+    def backward(ctx, do):
         q, k, v, ek, ev, o, lse = ctx.saved_tensors
         geom, scale = ctx.geom, ctx.scale
         do = do.contiguous()
@@ -87,7 +89,7 @@ class FusedNA(torch.autograd.Function):
         block_e = block(min(max(m_extra, 1), MAX_BLOCK_E))
         tables = _tables(geom)
         shape = _shape_args(geom, h, d, dv)
-        opts = dict(BLOCK_D=block(d), BLOCK_DV=block(dv), num_warps=NUM_WARPS, **dot_options(q.dtype))
+        opts = dict(BLOCK_D=block(d), BLOCK_DV=block(dv), num_warps=warps(d, dv), **dot_options(q.dtype))
         dq, dk, dv_ = torch.empty_like(q), torch.empty_like(k), torch.empty_like(v)
         na_bwd_dq_kernel[(math.prod(geom.tiles(geom.ptile)), bg * h)](
             q, k, v, do, lse, delta, dq, q if ek is None else ek, v if ev is None else ev, *tables,
