@@ -56,6 +56,8 @@ class CrowdBatch:
         self.cfg, self.n, self.replay = cfg, num_scenes, replay
         if replay is None:  # a dry run turns layouts that cannot be built into a construction-time error
             make_layout(cfg, np.random.default_rng(0))
+        else:
+            replay.check(cfg)
         b, h, o = num_scenes, cfg.max_humans, cfg.max_obstacles
         self.rngs = [np.random.default_rng() for _ in range(b)]
         self.layouts: list[SceneLayout | None] = [None] * b

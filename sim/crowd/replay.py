@@ -121,11 +121,14 @@ class ReplayScene:
     def __init__(self, tracks: ReplayTracks, source: str = "tracks") -> None:
         self.tracks, self.source = tracks, source
 
+    def check(self, cfg: CrowdSimConfig) -> None:
+        """Raise ``ValueError`` when the tracks do not fit inside the arena of ``cfg``."""
+        if self.tracks.half_extent + cfg.human_radius > cfg.arena_half_size:
+            raise ValueError(f"{self.source}: tracks reach {self.tracks.half_extent:.1f} m from their centre; "
+                             f"arena_half_size={cfg.arena_half_size} is too small")
+
     def layout(self, cfg: CrowdSimConfig, rng: np.random.Generator) -> SceneLayout:
         tr = self.tracks
-        if tr.half_extent + cfg.human_radius > cfg.arena_half_size:
-            raise ValueError(f"{self.source}: tracks reach {tr.half_extent:.1f} m from their centre; "
-                             f"arena_half_size={cfg.arena_half_size} is too small")
         t0 = float(rng.uniform(0.0, max(tr.duration - cfg.time_limit, 0.0)))
         f0 = int(np.floor(t0 * tr.fps))
         f1 = min(int(np.ceil((t0 + cfg.time_limit) * tr.fps)), tr.pos.shape[1] - 1)

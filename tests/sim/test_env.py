@@ -47,7 +47,8 @@ def test_default_matches_height():
     env = gym.make("pernav/CrowdNav-v0").unwrapped
     c = env.cfg
     assert (c.dt, c.time_limit, c.arena_half_size, c.robot_radius, c.v_max, c.w_max) == (0.1, 50, 4.5, 0.2, 0.5, 1)
-    assert (c.human_num, c.human_num_range, c.static_human_num, c.obstacle_num, c.obstacle_num_range) == (7, 2, 1, 10, 2)
+    counts_cfg = (c.human_num, c.human_num_range, c.static_human_num, c.obstacle_num, c.obstacle_num_range)
+    assert counts_cfg == (7, 2, 1, 10, 2)
     assert env.action_space.n == 9 and env.observation_space["point_clouds"].shape == (1, 180)
     counts = []
     for seed in range(20):

@@ -24,7 +24,7 @@ TOL = 1e-3
 
 def _random_scene(seed: int, n_agents: int, with_obstacles: bool):
     rng = np.random.default_rng(seed)
-    polys = [rect_polygon(*rng.uniform(-2, 2, 2), *rng.uniform(0.3, 1.2, 2)) for _ in range(3)] if with_obstacles else []
+    polys = [rect_polygon(*rng.uniform(-2, 2, 2), *rng.uniform(0.3, 1.2, 2)) for _ in range(3 * with_obstacles)]
     segs = [np.array([[-5.0, 4.0], [5.0, 4.2]]), np.array([[-4.5, -5.0], [-4.4, 5.0]])] if with_obstacles else []
     pos = []
     while len(pos) < n_agents:

@@ -1,0 +1,131 @@
+"""Collision, goal, timeout and the shaped reward terms (HEIGHT's ``calc_reward``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.crowd.config import CrowdSimConfig
+from sim.crowd.env import CrowdNavEnv
+from sim.crowd.spaces import ACTION_KEEP
+
+KEEP = ACTION_KEEP
+
+
+def _env(**kw) -> CrowdNavEnv:
+    env = CrowdNavEnv(CrowdSimConfig(**kw))
+    env.reset(seed=0)
+    b = env.batch
+    # a quiet, known scene: robot at the origin facing +x, goal 3 m ahead, humans far away and standing
+    b.robot_pos[0] = (0.0, 0.0)
+    b.robot_theta[0] = 0.0
+    b.robot_goal[0] = (3.0, 0.0)
+    b.goal_dist[0] = 3.0
+    b.obstacle_valid[0] = False
+    b._refresh_static_geometry()
+    nh = int(b.human_valid[0].sum())
+    b.human_static[0, :nh] = True
+    b.human_pos[0, :nh] = np.stack([np.full(nh, -3.5), np.linspace(-3.5, 3.5, nh)], axis=-1)
+    b.human_goal[0] = b.human_pos[0]
+    b.human_vel[0] = 0.0
+    return env
+
+
+def test_potential_reward_and_constant_penalty():
+    env = _env()
+    env.batch.robot_cmd[0] = (0.3, 0.0)
+    _, r, term, trunc, info = env.step(KEEP)
+    # moved 0.03 m towards the goal: 2 · 0.03 − 0.025
+    assert r == pytest.approx(2 * 0.03 - 0.025, abs=1e-9)
+    assert (term, trunc, info["outcome"]) == (False, False, "running")
+
+
+def test_spin_and_backward_penalties():
+    env = _env()
+    env.batch.robot_cmd[0] = (-0.2, 0.5)
+    _, r, *_ = env.step(KEEP)
+    d = np.hypot(*(env.batch.robot_goal[0] - env.batch.robot_pos[0]))
+    expected = np.clip(2 * (3.0 - d), -0.1, 0.1) - 0.05 * 0.5**2 - 0.1 * 0.2 - 0.025
+    assert r == pytest.approx(expected, abs=1e-9)
+    assert r < -0.025 - 0.05 * 0.25  # moving away and spinning costs more than the constant
+
+
+def test_discrete_increments_accumulate_and_clip():
+    env = _env()
+    for _ in range(20):
+        env.step(0)  # +0.05 m/s, +0.1 rad/s each step
+    assert env.batch.robot_cmd[0] == pytest.approx((0.5, 1.0))
+
+
+def test_goal_reached():
+    env = _env()
+    env.batch.robot_pos[0] = (2.75, 0.0)
+    env.batch.robot_cmd[0] = (0.3, 0.0)
+    _, r, term, trunc, info = env.step(KEEP)
+    assert info["outcome"] == "success" and info["is_success"] and term and not trunc
+    assert r == pytest.approx(20 - 0.025)
+    assert info["metrics"]["outcome"] == "success" and info["metrics"]["time"] == pytest.approx(0.1)
+
+
+def test_collision_with_human():
+    env = _env()
+    env.batch.human_pos[0, 0] = (0.4, 0.0)  # 0.4 < 0.2 + 0.25
+    _, r, term, _, info = env.step(KEEP)
+    assert info["outcome"] == "collision_human" and term
+    assert r == pytest.approx(-20 - 0.025)
+    assert info["min_human_distance"] < 0
+
+
+def test_collision_with_obstacle():
+    env = _env()
+    b = env.batch
+    b.obstacles[0, 0] = [[0.24, -0.5], [1.0, -0.5], [1.0, 0.5], [0.24, 0.5]]
+    b.obstacle_valid[0, 0] = True
+    b._refresh_static_geometry()
+    b.robot_cmd[0] = (0.5, 0.0)
+    _, r, term, _, info = env.step(KEEP)
+    assert info["outcome"] == "collision_obstacle" and term and r == pytest.approx(-20.025)
+
+
+def test_collision_with_wall():
+    env = _env()
+    env.batch.robot_pos[0] = (4.26, 0.0)
+    env.batch.robot_cmd[0] = (0.5, 0.0)
+    _, r, term, _, info = env.step(KEEP)
+    assert info["outcome"] == "collision_wall" and term and r == pytest.approx(-20.025)
+
+
+def test_discomfort_penalty():
+    env = _env()
+    env.batch.human_pos[0, 0] = (0.0, 0.6)  # surface distance 0.6 − 0.45 = 0.15 < 0.25
+    _, r, term, _, info = env.step(KEEP)
+    assert not term and info["min_human_distance"] == pytest.approx(0.15)
+    assert r == pytest.approx((0.15 - 0.25) * 10 * 0.1 - 0.025)
+
+
+def test_timeout_is_truncation_at_limit_minus_one_second():
+    env = _env()
+    steps = 0
+    while True:
+        _, r, term, trunc, info = env.step(KEEP)
+        steps += 1
+        if term or trunc:
+            break
+    assert (info["outcome"], trunc, term) == ("timeout", True, False)
+    assert steps == 490 and r == pytest.approx(-0.025)
+    m = info["metrics"]
+    assert m["time"] == pytest.approx(49.0) and m["path_length"] == 0.0 and m["intrusion_ratio"] == 0.0
+
+
+def test_intrusion_ratio_and_min_distance_metrics():
+    env = _env()
+    env.batch.human_pos[0, 0] = (0.0, 0.6)
+    env.step(KEEP)
+    env.batch.human_pos[0, 0] = (0.0, 3.0)
+    env.step(KEEP)
+    env.batch.robot_pos[0] = (2.9, 0.0)
+    *_, info = env.step(KEEP)
+    m = info["metrics"]
+    assert m["outcome"] == "success"
+    assert m["intrusion_ratio"] == pytest.approx(1 / 3)
+    assert m["min_distance"] == pytest.approx(0.15)
