@@ -1,10 +1,12 @@
-"""`pernav occ ...`: make-data | train | eval | infer | bench | demo.
+"""`pernav occ ...`: make-data | train | eval | infer | pseudo-label | bench | demo.
 
 Examples:
   pernav occ make-data --out data/omnihd_synth --clips 6 --val-clips 2
   pernav occ train --config small --set data.root=data/omnihd_synth --set model.variant=camera
   pernav occ eval --checkpoint outputs/occ/small/latest.pt --dropout
   pernav occ infer --checkpoint outputs/occ/small/latest.pt --root data/omnihd_synth --split val
+  pernav occ pseudo-label --root data/omnihd_synth --labeled-fraction 0.5 --out data/omnihd_pseudo
+  pernav occ train --set data.root=data/omnihd_synth --set data.occ_root=data/omnihd_pseudo  # mixed labels
 """
 
 from __future__ import annotations
@@ -72,6 +74,19 @@ def _infer(args: argparse.Namespace) -> int:
     return 0
 
 
+def _pseudo_label(args: argparse.Namespace) -> int:
+    from perception.occupancy.metrics import format_table
+    from perception.pseudo_labels.run import run
+
+    out = args.out or args.root
+    metrics = run(args.root, out, args.labeled_fraction, args.segmentor)
+    print(f"pseudo labels under {out}")
+    if metrics:
+        print("pseudo labels vs ground truth (voxels the pseudo labels observe):")
+        print(format_table(metrics))
+    return 0
+
+
 def _bench(args: argparse.Namespace) -> int:
     from perception.occupancy.bench import run_bench
 
@@ -125,6 +140,14 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--split", default="all")
     i.add_argument("--out", default="outputs/occ/infer")
     i.set_defaults(fn=_infer)
+    q = sub.add_parser("pseudo-label", help="semi-supervised: pseudo occ_gt for unlabelled train samples")
+    q.add_argument("--root", required=True, help="dataset root")
+    q.add_argument("--out", default="", help="root to write occ_gt under (default: --root, filling missing files)")
+    q.add_argument("--labeled-fraction", type=float, default=None,
+                   help="treat only this fraction of train scenes as labelled, pseudo-label the rest into --out "
+                        "and score them against their hidden ground truth")
+    q.add_argument("--segmentor", default="prototype", help="image segmentor (see perception.pseudo_labels)")
+    q.set_defaults(fn=_pseudo_label)
     b = sub.add_parser("bench", help="latency and peak memory per frame, against a peer")
     b.add_argument("--config", default="small")
     b.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")

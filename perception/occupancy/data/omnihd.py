@@ -38,6 +38,9 @@ class OmniHDConfig:
     """radar points outside this box are dropped (the baseline's range)"""
     history: int = 1
     """previous samples returned with each sample, for the temporal memory bank"""
+    occ_root: str = ""
+    """read `occ_gt` from this root first (e.g. pseudo-labels); samples without a file there use the
+    dataset's own labels, so a labelled / pseudo-labelled mix trains together"""
 
 
 def read_points(path: Path, dims: int, kind: str) -> np.ndarray:
@@ -97,6 +100,14 @@ class OmniHDScenes(Dataset):
             out.insert(0, self.index.get(prev, out[0]) if prev else out[0])
         return out
 
+    def label_path(self, info: SampleInfo) -> Path:
+        """`occ_gt` file of a sample: under `occ_root` when it has one, else the dataset's own."""
+        if self.cfg.occ_root:
+            alt = Path(self.cfg.occ_root) / info.occ_path.relative_to(self.tables.root)
+            if alt.is_file():
+                return alt
+        return info.occ_path
+
     def _frame(self, info: SampleInfo, cur_ego2global: np.ndarray) -> dict[str, torch.Tensor]:
         images, Ks, extr = [], [], []
         for cam in CAMERAS:
@@ -125,7 +136,7 @@ class OmniHDScenes(Dataset):
         item: dict = {"frames": [self._frame(info, cur.ego2global) for info in infos], "token": cur.token,
                       "scene": cur.scene}
         if self.with_labels:
-            item["occ"] = torch.from_numpy(load_occ_gt(cur.occ_path, self.grid).astype(np.int64))
+            item["occ"] = torch.from_numpy(load_occ_gt(self.label_path(cur), self.grid).astype(np.int64))
         return item
 
 
