@@ -55,9 +55,7 @@ def check_na_args(
                 f"got shape {tuple(t.shape)}"
             )
     if q.shape != k.shape:
-        raise ValueError(
-            f"na{ndim}d: query {tuple(q.shape)} and key {tuple(k.shape)} must have the same shape"
-        )
+        raise ValueError(f"na{ndim}d: query {tuple(q.shape)} and key {tuple(k.shape)} must have the same shape")
     if v.shape[:-1] != k.shape[:-1]:
         raise ValueError(f"na{ndim}d: value {tuple(v.shape)} must match key {tuple(k.shape)} except in dim")
     if not (q.dtype == k.dtype == v.dtype):
@@ -68,13 +66,9 @@ def check_na_args(
         b, h, d = q.shape[0], q.shape[-2], q.shape[-1]
         if additional_keys.dim() != 4 or additional_keys.shape[0] != b or additional_keys.shape[2:] != (h, d):
             raise ValueError(
-                f"na{ndim}d: additional_keys must be [B={b}, M, heads={h}, dim={d}], "
-                f"got {tuple(additional_keys.shape)}"
+                f"na{ndim}d: additional_keys must be [B={b}, M, heads={h}, dim={d}], got {tuple(additional_keys.shape)}"
             )
-        if (
-            additional_values.shape[:-1] != additional_keys.shape[:-1]
-            or additional_values.shape[-1] != v.shape[-1]
-        ):
+        if additional_values.shape[:-1] != additional_keys.shape[:-1] or additional_values.shape[-1] != v.shape[-1]:
             raise ValueError(
                 f"na{ndim}d: additional_values must be [B, M, heads, {v.shape[-1]}] matching additional_keys "
                 f"{tuple(additional_keys.shape)}, got {tuple(additional_values.shape)}"

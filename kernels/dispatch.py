@@ -31,9 +31,7 @@ def triton_usable(device: torch.device) -> tuple[bool, str]:
     return False, f"{device.type} tensor: triton needs CUDA or TRITON_INTERPRET=1"
 
 
-def choose_backend(
-    op: str, device: torch.device, dtype: torch.dtype, tokens: int, requested: str | None = None
-) -> str:
+def choose_backend(op: str, device: torch.device, dtype: torch.dtype, tokens: int, requested: str | None = None) -> str:
     """Pick the backend for ``op`` on ``tokens`` query tokens; ``requested`` (or the env var) forces one."""
     forced = requested or os.environ.get("PERNAV_ATTN_BACKEND") or None
     if forced is not None:
@@ -51,12 +49,8 @@ def choose_backend(
             return _log(op, "triton", f"{why}, dtype {dtype}")
         return _log(op, "torch", f"CUDA tensor, dtype {dtype}; triton unusable or dtype unsupported ({why})")
     if tokens <= SMALL_PROBLEM:
-        return _log(
-            op, "reference", f"{device.type} tensor, {tokens} tokens (<= {SMALL_PROBLEM}: dense is cheapest)"
-        )
-    return _log(
-        op, "torch", f"{device.type} tensor, {tokens} tokens (> {SMALL_PROBLEM}: tiled SDPA, no N×N matrix)"
-    )
+        return _log(op, "reference", f"{device.type} tensor, {tokens} tokens (<= {SMALL_PROBLEM}: dense is cheapest)")
+    return _log(op, "torch", f"{device.type} tensor, {tokens} tokens (> {SMALL_PROBLEM}: tiled SDPA, no N×N matrix)")
 
 
 @functools.lru_cache(maxsize=256)

@@ -44,17 +44,14 @@ def _na(
     )
     if rpb is not None and tuple(rpb.shape[1:]) != tuple(2 * kk - 1 for kk in kernel):
         raise ValueError(
-            f"na{ndim}d: rpb must be [heads, {', '.join(str(2 * kk - 1) for kk in kernel)}], "
-            f"got {tuple(rpb.shape)}"
+            f"na{ndim}d: rpb must be [heads, {', '.join(str(2 * kk - 1) for kk in kernel)}], got {tuple(rpb.shape)}"
         )
     scale = q.shape[-1] ** -0.5 if scale is None else float(scale)
     tokens = q[0, ..., 0, 0].numel()
     name = choose_backend(f"na{ndim}d", q.device, q.dtype, tokens, backend)
     if name == "triton" and rpb is not None:
         name = "torch"  # the fused kernels take no per-pair bias; relative-position bias runs unfused
-    return _backend_module(name).na(
-        q, k, v, kernel, dil, st, causal, scale, additional_keys, additional_values, rpb
-    )
+    return _backend_module(name).na(q, k, v, kernel, dil, st, causal, scale, additional_keys, additional_values, rpb)
 
 
 def na1d(
@@ -189,9 +186,7 @@ def set_attention(
         key, value, lengths = _lengths_from_mask(key_padding_mask, key, value)
     assert lengths is not None
     if lengths.shape != (b,) or lengths.dtype.is_floating_point:
-        raise ValueError(
-            f"set_attention: lengths must be integer [B={b}], got {lengths.dtype} {tuple(lengths.shape)}"
-        )
+        raise ValueError(f"set_attention: lengths must be integer [B={b}], got {lengths.dtype} {tuple(lengths.shape)}")
     if bool((lengths < 0).any()) or bool((lengths > key.shape[1]).any()):
         raise ValueError(f"set_attention: lengths must lie in [0, Lk={key.shape[1]}], got {lengths.tolist()}")
     scale = d**-0.5 if scale is None else float(scale)

@@ -44,9 +44,7 @@ class _NeighborhoodAttention(nn.Module):
     def forward(self, x: torch.Tensor, extra_tokens: torch.Tensor | None = None) -> torch.Tensor:
         """x ``[B, *spatial, dim]``, extra_tokens ``[B, M, dim]`` (global tokens) → ``[B, *spatial, dim]``."""
         if x.dim() != self.ndim + 2:
-            raise ValueError(
-                f"{type(self).__name__}: x must be [B, *spatial({self.ndim}), dim], got {tuple(x.shape)}"
-            )
+            raise ValueError(f"{type(self).__name__}: x must be [B, *spatial({self.ndim}), dim], got {tuple(x.shape)}")
         h, d = self.num_heads, self.head_dim
         q, k, v = self.qkv(x).unflatten(-1, (3, h, d)).unbind(-3)
         ek = ev = None

@@ -171,9 +171,7 @@ def _tiles_attend(
     nd = len(nts)
     b, h, d, dv = qp.shape[0], qp.shape[-2], qp.shape[-1], vp.shape[-1]
     kt, vt = kp, vp
-    for a in range(
-        nd
-    ):  # overlapping key windows as a strided view: [.., nt_a, .., H, D, K_a] -> [.., nt_a, K_a, ..]
+    for a in range(nd):  # overlapping key windows as a strided view: [.., nt_a, .., H, D, K_a] -> [.., nt_a, K_a, ..]
         kt = kt.unfold(1 + 2 * a, spans[a], tiles[a]).movedim(-1, 2 + 2 * a)
         vt = vt.unfold(1 + 2 * a, spans[a], tiles[a]).movedim(-1, 2 + 2 * a)
     # [B, nt0, T0, nt1, T1, ..., H, D] -> [B*nt, H, T0*T1*..., D]
@@ -185,12 +183,8 @@ def _tiles_attend(
     vt = vt.permute(perm).reshape(b * n_tiles, h, tk, dv)
     if extra_k is not None and extra_v is not None:
         m = extra_k.shape[1]
-        kt = torch.cat(
-            [kt, extra_k.permute(0, 2, 1, 3)[:, None].expand(b, n_tiles, h, m, d).reshape(-1, h, m, d)], 2
-        )
-        vt = torch.cat(
-            [vt, extra_v.permute(0, 2, 1, 3)[:, None].expand(b, n_tiles, h, m, dv).reshape(-1, h, m, dv)], 2
-        )
+        kt = torch.cat([kt, extra_k.permute(0, 2, 1, 3)[:, None].expand(b, n_tiles, h, m, d).reshape(-1, h, m, d)], 2)
+        vt = torch.cat([vt, extra_v.permute(0, 2, 1, 3)[:, None].expand(b, n_tiles, h, m, dv).reshape(-1, h, m, dv)], 2)
     attn_mask = None
     if bias is not None:
         attn_mask = bias[None].expand(b, *bias.shape).reshape(b * n_tiles, bias.shape[1], tq, -1)
@@ -226,10 +220,22 @@ def na(
         sl = (slice(None), *[slice(g, None, dd) for g, dd in zip(groups, dilation, strict=True)])
         if any(q.shape[1 + a] <= groups[a] for a in range(nd)):
             continue  # empty group on an axis shorter than its dilation
-        out[sl] = _na_plain(
-            q[sl], k[sl], v[sl], kernel, stride, causal, scale, additional_keys, additional_values, rpb
-        )
+        out[sl] = _na_plain(q[sl], k[sl], v[sl], kernel, stride, causal, scale, additional_keys, additional_values, rpb)
     return out
+
+
+def _zeros_in_graph(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """Zeros ``[B, Lq, H, Dv]`` that are still part of q/k/v's autograd graph (with zero gradient).
+
+    Empty sets are never computed; this keeps ``autograd.grad(out, (q, k, v))`` valid (zero gradients,
+    never NaN, even for inf inputs) when a whole batch has no valid key.
+    """
+    b, lq, h, _ = q.shape
+    if k.shape[1] == 0 or not torch.is_grad_enabled():
+        return q.new_zeros(b, lq, h, v.shape[-1])
+    linked = q[..., :1] + k[:, :1, :, :1] + v[:, :1, :, :1]  # [B, Lq, H, 1]
+    zero = torch.where(torch.zeros((), dtype=torch.bool, device=q.device), linked, 0.0)
+    return zero.expand(b, lq, h, v.shape[-1])
 
 
 def set_attention(
@@ -241,7 +247,7 @@ def set_attention(
     Returns ``[B, Lq, heads, dim_v]``; sets with no valid key give zeros.
     """
     b, lq, h, _ = q.shape
-    out = q.new_zeros(b, lq, h, v.shape[-1])
+    out = _zeros_in_graph(q, k, v)
     qh, kh, vh = q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2)
     for length in torch.unique(lengths).tolist():
         if length == 0:

@@ -76,3 +76,12 @@ def test_module_self_attention_ignores_padded_agents():
     x2 = x.clone()
     x2[0, 2:] = 7.0
     torch.testing.assert_close(m(x2, lengths=lengths)[0, :2], y[0, :2])
+
+
+def test_all_empty_batch_keeps_gradients_defined():
+    """A batch where no set has a valid key (no humans in view) must still backpropagate (zeros)."""
+    q, k, v, lengths = _sets(seed=6)
+    out = set_attention(q, k, v, lengths=torch.zeros_like(lengths), backend="torch")
+    assert torch.equal(out, torch.zeros_like(out))
+    grads = torch.autograd.grad(out.sum(), (q, k, v))
+    assert all(torch.equal(g, torch.zeros_like(g)) for g in grads)
