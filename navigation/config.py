@@ -78,8 +78,8 @@ class EnvConfig:
     env_id: str = "pernav/CrowdNav-v0"
     overrides: dict[str, Any] = field(default_factory=dict)
     """keyword arguments passed to ``gymnasium.make`` (fields of the simulator's config)"""
-    vector: str = "sync"
-    """sync or async (one subprocess per env) gymnasium vector env"""
+    vector: str = "native"
+    """native (the simulator's batched vector env), sync or async (gymnasium wrappers, one env each)"""
 
 
 @dataclass
@@ -109,8 +109,8 @@ class TrainConfig:
             raise ValueError(f"network.attention_impl={self.network.attention_impl!r}: expected {ATTENTION_IMPLS}")
         if self.network.hidden_size % self.network.hh_heads:
             raise ValueError(f"network.hh_heads={self.network.hh_heads} must divide network.hidden_size")
-        if self.env.vector not in ("sync", "async"):
-            raise ValueError(f"env.vector={self.env.vector!r}: expected sync or async")
+        if self.env.vector not in ("native", "sync", "async"):
+            raise ValueError(f"env.vector={self.env.vector!r}: expected native, sync or async")
         for name in ("total_updates", "checkpoint_every", "log_every", "torch_threads"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name}={getattr(self, name)}: must be at least 1")

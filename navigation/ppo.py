@@ -57,6 +57,16 @@ def gae(rollout: Rollout, gamma: float, lmbda: float) -> tuple[torch.Tensor, tor
     return adv[..., 0], target[..., 0]
 
 
+_LOGGED = ("loss_objective", "loss_critic", "loss_entropy", "entropy", "clip_fraction", "kl_approx")
+
+
+def _masked_mean(x: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+    """Mean of a per-step loss ``[E, T(, 1)]`` over valid steps (already-reduced scalars pass through)."""
+    if x.numel() != valid.numel():
+        return x.mean()
+    return (x.reshape(valid.shape) * valid).sum() / valid.sum().clamp(min=1)
+
+
 class PPO:
     """Clipped PPO on sequences of whole env rollouts (minibatches split over envs, as HEIGHT).
 
@@ -82,7 +92,7 @@ class PPO:
         critic = TensorDictModule(nn.Identity(), in_keys=["value_pred"], out_keys=["state_value"])
         self.loss = ClipPPOLoss(
             actor, critic, clip_epsilon=cfg.clip, entropy_coeff=cfg.entropy_coef, critic_coeff=cfg.value_coef,
-            loss_critic_type="l2", normalize_advantage=False, functional=False,
+            loss_critic_type="l2", normalize_advantage=False, functional=False, reduction="none",
         )
         self.loss.set_keys(sample_log_prob="log_prob")
         self.optimizer = torch.optim.Adam(policy.parameters(), lr=cfg.lr, eps=cfg.adam_eps)
@@ -93,7 +103,8 @@ class PPO:
         """``epochs × num_minibatches`` gradient steps on one rollout; returns mean losses and diagnostics."""
         cfg = self.cfg
         adv, target = gae(rollout, cfg.gamma, cfg.gae_lambda)
-        adv = (adv - adv.mean()) / (adv.std() + 1e-5)
+        real = rollout.valid.bool()
+        adv = torch.where(real, (adv - adv[real].mean()) / (adv[real].std() + 1e-5), 0.0)
         e, t = rollout.rewards.shape
         td = TensorDict(
             {
@@ -104,6 +115,7 @@ class PPO:
                 "log_prob": rollout.log_probs,
                 "advantage": adv[..., None],
                 "value_target": target[..., None],
+                "valid": rollout.valid,
             },
             batch_size=[e, t],
         )
@@ -111,14 +123,16 @@ class PPO:
         n = 0
         for _ in range(cfg.epochs):
             for idx in torch.randperm(e).chunk(cfg.num_minibatches):
-                out = self.loss(td[idx])
+                mb = td[idx]
+                out = self.loss(mb)
+                valid = mb["valid"]
+                out = {k: _masked_mean(v, valid) for k, v in out.items() if k in _LOGGED}
                 total = out["loss_objective"] + out["loss_critic"] + out["loss_entropy"]
                 self.optimizer.zero_grad()
                 total.backward()
                 grad_norm = nn.utils.clip_grad_norm_(self.policy.parameters(), cfg.max_grad_norm)
                 self.optimizer.step()
-                for key in ("loss_objective", "loss_critic", "loss_entropy", "entropy", "clip_fraction",
-                            "kl_approx"):
+                for key in _LOGGED:
                     sums[key] = sums.get(key, 0.0) + float(out[key].detach())
                 sums["grad_norm"] = sums.get("grad_norm", 0.0) + float(grad_norm)
                 n += 1
