@@ -20,6 +20,8 @@ $(STAMP): pyproject.toml $(VENV)/.torch
 	$(PIP) install -e ".[dev]"
 	# pyrvo's declared dependency (ir-sim) conflicts with mmdet3d's pins; RVO2 itself needs nothing.
 	$(PIP) install --no-deps pyrvo==0.4.3
+	# natten (benchmark peer and cross-check): no wheel; its sdist builds only against the installed torch.
+	$(PIP) install --no-build-isolation natten==0.21.7
 	touch $@
 
 install: $(STAMP)

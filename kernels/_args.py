@@ -12,7 +12,7 @@ BoolOrTuple = bool | Sequence[bool]
 
 def per_axis(name: str, value: IntOrTuple, ndim: int) -> tuple[int, ...]:
     """Expand an int (or a length-``ndim`` tuple) to a tuple of ``ndim`` positive ints, or raise."""
-    values = tuple(value) if isinstance(value, (tuple, list)) else (value,) * ndim
+    values: tuple = tuple(value) if isinstance(value, (tuple, list)) else (value,) * ndim
     if len(values) != ndim:
         raise ValueError(f"{name}={value!r}: expected an int or {ndim} values (one per spatial axis)")
     for v in values:
@@ -24,7 +24,7 @@ def per_axis(name: str, value: IntOrTuple, ndim: int) -> tuple[int, ...]:
 
 
 def per_axis_bool(name: str, value: BoolOrTuple, ndim: int) -> tuple[bool, ...]:
-    values = tuple(value) if isinstance(value, (tuple, list)) else (value,) * ndim
+    values: tuple = tuple(value) if isinstance(value, (tuple, list)) else (value,) * ndim
     if len(values) != ndim or not all(isinstance(v, bool) for v in values):
         raise ValueError(f"{name}={value!r}: expected a bool or {ndim} bools (one per spatial axis)")
     return values

@@ -59,9 +59,9 @@ def _na_contenders(side: int, backward: bool, device: torch.device) -> dict[str,
         flex = _compiled_flex(side, device)
         if flex is not None:
             out["flex_attention compiled"] = run(flex, heads_first)
-    natten = _natten(backward, device)
+    natten = _natten(side, backward, device)
     if natten is not None:
-        out["natten"] = run(natten, [q, k, v])
+        out["natten" if device.type == "cuda" else "natten (CPU: flex eager)"] = run(natten, [q, k, v])
     if device.type == "cuda":
         out["pernav triton"] = run(lambda a, b, c: na2d(a, b, c, KERNEL, backend="triton"), [q, k, v])
     return out
@@ -86,14 +86,16 @@ def _compiled_flex(side: int, device: torch.device) -> Callable[..., torch.Tenso
         return None
 
 
-def _natten(backward: bool, device: torch.device) -> Callable[..., torch.Tensor] | None:
+def _natten(side: int, backward: bool, device: torch.device) -> Callable[..., torch.Tensor] | None:
     try:
         import natten
     except ImportError:
         return None
-    if device.type == "cpu" and backward:
-        return None  # natten runs through FlexAttention on CPU, which has no backward
-    return lambda a, b, c: natten.na2d(a, b, c, kernel_size=KERNEL, torch_compile=device.type == "cpu")
+    if device.type == "cpu" and (backward or side > 64):
+        # On CPU natten 0.21 runs eager FlexAttention only (its compiled path finds no CPU backend):
+        # no backward, and O(N²) memory (> 4 GiB of scores at 128×128).
+        return None
+    return lambda a, b, c: natten.na2d(a, b, c, kernel_size=KERNEL)
 
 
 def _set_contenders(device: torch.device, backward: bool) -> tuple[dict[str, Callable[[], object]], float]:

@@ -49,9 +49,12 @@ def check_na(backend: str, rng: random.Random, dtype: torch.dtype) -> tuple[floa
         dilation=p["dilation"], stride=p["stride"], is_causal=p["causal"], additional_keys=ek, additional_values=ev
     )
     leaves = [t for t in (q, k, v, ek, ev) if t is not None]
-    ref = OPS[p["nd"]](*(t.double() for t in (q, k, v)), p["kernel"], backend="reference",
-                       **{**args, "additional_keys": None if ek is None else ek.double(),
-                          "additional_values": None if ev is None else ev.double()})  # fmt: skip
+    ref_args = {
+        **args,
+        "additional_keys": None if ek is None else ek.double(),
+        "additional_values": None if ev is None else ev.double(),
+    }
+    ref = OPS[p["nd"]](q.double(), k.double(), v.double(), p["kernel"], backend="reference", **ref_args)
     out = OPS[p["nd"]](q, k, v, p["kernel"], backend=backend, **args)
     grad = torch.randn(out.shape, generator=g, dtype=dtype)
     g_out = torch.autograd.grad(out, leaves, grad)
