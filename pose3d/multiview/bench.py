@@ -43,7 +43,6 @@ def per_view_loop_projection(
         )
         uv, valid = one.project(points)
         norm = torch.stack([uv[:, 0, :, 0] / (w - 1), uv[:, 0, :, 1] / (h - 1)], -1) * 2 - 1
-        norm = torch.where(valid[:, 0, :, None], norm, torch.full_like(norm, -2.0))
         s = torch.nn.functional.grid_sample(heatmaps[:, v], norm.unsqueeze(1), align_corners=True)[:, :, 0]
         total += s * valid[:, 0, None]
         count += valid[:, 0, None].to(s.dtype)

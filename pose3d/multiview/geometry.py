@@ -66,7 +66,8 @@ class Rig:
         Args:
             points: [B, N, 3] mm.
         Returns:
-            ([B, V, N, 2] heatmap pixels, [B, V, N] bool: in front of the camera and inside the heatmap).
+            ([B, V, N, 2] heatmap pixels (-1e4 where not valid), [B, V, N] bool valid: in front of the
+            camera and inside the heatmap).
         """
         V = self.K.shape[1]
         p = points.unsqueeze(1).expand(-1, V, -1, -1)
@@ -75,7 +76,9 @@ class Rig:
         hm = uv @ self.affine[..., :2].transpose(-1, -2) + self.affine[..., 2].unsqueeze(-2)
         h, w = self.heatmap_size
         inside = (hm[..., 0] >= 0) & (hm[..., 0] <= w - 1) & (hm[..., 1] >= 0) & (hm[..., 1] <= h - 1)
-        return hm, inside & (depth > 1.0)
+        valid = inside & (depth > 1.0)
+        # points behind the camera can project to inf/NaN: park every invalid point far off the heatmap
+        return torch.where(valid.unsqueeze(-1), hm, torch.full_like(hm, -1e4)), valid
 
 
 def cube_offsets(size: tuple[float, float, float], shape: tuple[int, int, int]) -> torch.Tensor:

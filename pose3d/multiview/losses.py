@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 from scipy.optimize import linear_sum_assignment
 
 from pose3d.multiview.geometry import Rig
 from pose3d.multiview.heatmaps import gaussian_cube, render_gaussians
-from pose3d.skeleton import ROOT
 
 
 def weighted_mse(pred: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None = None) -> torch.Tensor:
@@ -28,7 +26,6 @@ def render_points(rig: Rig, points: torch.Tensor, weights: torch.Tensor, sigma: 
     B, K, J, _ = points.shape
     uv, inside = rig.project(points.reshape(B, K * J, 3))
     V = uv.shape[1]
-    uv = torch.where(inside.unsqueeze(-1), uv, torch.full_like(uv, -1e4))  # no inf/NaN from behind-camera points
     w = weights.reshape(B, 1, K, J) * inside.reshape(B, V, K, J).to(points.dtype)
     return render_gaussians(uv.reshape(B, V, K, J, 2), w, *rig.heatmap_size, sigma)
 
@@ -107,23 +104,3 @@ def hungarian_l1(
 def to_heatmap_px(points_px: torch.Tensor, affine: torch.Tensor) -> torch.Tensor:
     """[B, V, P, J, 2] original pixels through [B, V, 2, 3] affines -> heatmap pixels."""
     return points_px @ affine[..., :2].transpose(-1, -2).unsqueeze(2) + affine[..., 2][:, :, None, None, :]
-
-
-def match_proposals(
-    centers: torch.Tensor, gt: torch.Tensor, gt_vis: torch.Tensor, max_dist: float = 500.0
-) -> torch.Tensor:
-    """Index of the nearest ground-truth root for each proposal within ``max_dist`` mm, else -1.
-
-    Args:
-        centers: [B, K, 3]. gt: [B, G, J, 3]. gt_vis: [B, G, J].
-    Returns:
-        [B, K] long.
-    """
-    d = torch.cdist(centers, gt[:, :, ROOT])  # [B, K, G]
-    d = torch.where(gt_vis[:, None, :, ROOT] > 0, d, torch.full_like(d, np.inf))
-    best, idx = (
-        d.min(-1)
-        if d.shape[-1]
-        else (torch.full(centers.shape[:2], np.inf), centers.new_zeros(centers.shape[:2]).long())
-    )
-    return torch.where(best < max_dist, idx, torch.full_like(idx, -1))

@@ -31,7 +31,6 @@ def project_to_cube(heatmaps: torch.Tensor, rig: Rig, centers: torch.Tensor, off
     points = centers[:, None, :] + offsets.reshape(1, -1, 3)  # [B, N, 3]
     uv, valid = rig.project(points)  # [B, V, N, 2], [B, V, N]
     norm = torch.stack([uv[..., 0] / (w - 1), uv[..., 1] / (h - 1)], -1) * 2 - 1
-    norm = torch.where(valid.unsqueeze(-1), norm, torch.full_like(norm, -2.0))  # behind-camera points can be inf
     sampled = nn.functional.grid_sample(
         heatmaps.reshape(B * V, C, h, w), norm.reshape(B * V, 1, -1, 2), align_corners=True
     ).reshape(B, V, C, -1)

@@ -15,7 +15,6 @@ from pose3d.multiview.batching import rig_of
 from pose3d.multiview.config import PoseConfig
 from pose3d.multiview.losses import (
     hungarian_l1,
-    match_proposals,
     render_points,
     root_target,
     sample_synthetic_roots,
@@ -71,7 +70,8 @@ class TrainStep(nn.Module):
         hs = (batch["targets"].shape[-2], batch["targets"].shape[-1])
         step = {"backbone": self._backbone, "rootnet": self._rootnet}.get(self.stage, self._posenet)
         losses = step(batch, epoch, hs)
-        losses["loss"] = sum(losses.values())
+        # an empty dict (nothing to learn from in this sample) gives a constant zero that the loop skips
+        losses["loss"] = sum(losses.values()) if losses else torch.zeros(())
         return losses
 
     def _backbone(self, batch: dict[str, torch.Tensor], epoch: int, hs: tuple[int, int]) -> dict[str, torch.Tensor]:
@@ -122,7 +122,6 @@ class TrainStep(nn.Module):
         sets = batch["targets"].shape[1]
         rigs = [rig_of(batch, s, hs) for s in range(sets)]
         heat = [self._heatmaps(batch, s, True) for s in range(sets)]
-        _, centers, scores = model.propose(heat[0].detach(), rigs[0])
         out: dict[str, torch.Tensor] = {}
         if model.backbone is not None:
             targets = (
@@ -133,25 +132,18 @@ class TrainStep(nn.Module):
             out["loss_2d"] = (
                 tc.weight_2d * RENDER_SCALE * sum(weighted_mse(heat[s], targets[:, s]) for s in range(sets)) / sets
             )
-        if tc.objective == "supervised":
-            match = match_proposals(centers, batch["gt"], batch["gt_vis"])
-            valid = match >= 0
-            if valid.any():
-                pred = model.poses(heat[0], rigs[0], centers)
-                idx = match.clamp(min=0)
-                gt = torch.gather(batch["gt"], 1, idx[..., None, None].expand(-1, -1, *batch["gt"].shape[2:]))
-                vis = torch.gather(batch["gt_vis"], 1, idx[..., None].expand(-1, -1, batch["gt_vis"].shape[2]))
-                w = vis * valid[..., None]
-                err = ((pred - gt).abs().sum(-1) * w).sum() / w.sum().clamp(min=1)
-                out["loss_pose"] = tc.weight_pose_sup * err
+        if tc.objective == "supervised":  # VoxelPose with USE_GT: pose cubes centred on the true roots
+            gt, vis = batch["gt"], batch["gt_vis"]
+            present = vis[:, :, ROOT] > 0
+            if present.any():
+                pred = model.poses(heat[0], rigs[0], gt[:, :, ROOT])
+                w = vis * present[..., None]
+                out["loss_pose"] = tc.weight_pose_sup * ((pred - gt).abs().sum(-1) * w).sum() / w.sum().clamp(min=1)
             return out
+        _, centers, scores = model.propose(heat[0].detach(), rigs[0])
         valid = scores > mc.proposal_threshold
-        if not valid.any():
-            return (
-                out
-                if out
-                else {"loss_render": heat[0].sum() * 0 + sum(p.sum() * 0 for p in model.pose_net.parameters())}
-            )
+        if not valid.any():  # nothing to render yet (untrained root net): only the 2D term, if any
+            return out
         preds = [model.poses(heat[s], rigs[s], centers) for s in range(sets)]
         attn = (
             [model.attention_maps(batch["images"][:, s]) for s in range(sets)] if model.attention is not None else None
