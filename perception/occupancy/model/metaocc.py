@@ -75,12 +75,20 @@ class MetaOcc(nn.Module):
         bank.push(fused, ego2global)
         return self.head(x)
 
+    def step(self, frame: dict[str, torch.Tensor], bank: MemoryBank) -> torch.Tensor:
+        """Streaming inference: one new frame with a persistent `bank` (from :meth:`new_bank`) → logits."""
+        return self.decode(self.encode(frame), bank, frame["ego2global"])
+
+    def new_bank(self) -> MemoryBank:
+        """An empty memory bank sized for this model."""
+        return MemoryBank(self.cfg.memory)
+
     def forward(self, frames: list[dict[str, torch.Tensor]]) -> torch.Tensor:
         """frames oldest first, current last → logits of the current frame `[B, classes, X, Y, Z]`.
 
         The history frames only fill the memory bank (no gradient), as a streaming run would have.
         """
-        bank = MemoryBank(self.cfg.memory)
+        bank = self.new_bank()
         history = frames[:-1] if self.temporal is not None else []
         with torch.no_grad():
             for frame in history[-self.cfg.memory :] if history else []:
