@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 
@@ -61,24 +63,38 @@ def lidar_scan(
     Returns:
         ``[B, n_rays]`` float32 ranges in ``[0, max_range]``; ray k at angle ``heading − π + 2πk / n_rays``.
     """
-    ao = seg_a - origin[:, None]
-    e = seg_b - seg_a
-    t_num = ao[..., 0] * e[..., 1] - ao[..., 1] * e[..., 0]  # det(ao, e) < 0: sensor on the right
+    # work in the sensor frame, where ray k has the fixed direction u_k
+    c, s = np.cos(heading)[:, None, None], np.sin(heading)[:, None, None]
+    rot = lambda p: np.concatenate([c * p[..., :1] + s * p[..., 1:], -s * p[..., :1] + c * p[..., 1:]], axis=-1)  # noqa: E731
+    ao = rot(seg_a - origin[:, None])
+    bo = rot(seg_b - origin[:, None])
+    t_num = ao[..., 0] * bo[..., 1] - ao[..., 1] * bo[..., 0]  # det(ao, e) = det(ao, bo) < 0: sensor on the right
     front = seg_valid & (t_num < 0)
     n = max(int(front.sum(axis=1).max()), 1)
     order = np.argsort(~front, axis=1, kind="stable")[:, :n]
-    front = np.take_along_axis(front, order, axis=1)
-    ao = np.take_along_axis(ao, order[..., None], axis=1).astype(np.float32)
-    e = np.take_along_axis(e, order[..., None], axis=1).astype(np.float32)
-    t_num = np.take_along_axis(t_num, order, axis=1).astype(np.float32)
-    t_num = np.where(front, t_num, np.float32(1.0))[:, None, :]  # back faces: never a hit
-    ang = heading[:, None] - np.pi + 2 * np.pi * np.arange(n_rays) / n_rays  # [B, R]
-    u = np.stack([np.cos(ang), np.sin(ang)], axis=-1).astype(np.float32)  # [B, R, 2]
-    # o + t u = a + s e  →  t = det(ao, e) / det(u, e),  s = det(ao, u) / det(u, e); with det(ao, e) < 0 a
-    # hit needs det(u, e) < 0 and 0 ≤ s ≤ 1, i.e. det(u, e) ≤ det(ao, u) ≤ 0
-    den = u @ np.stack([e[..., 1], -e[..., 0]], axis=1)  # [B, R, S]
-    s_num = u @ np.stack([-ao[..., 1], ao[..., 0]], axis=1)
-    hit = (den < 0) & (s_num <= 0) & (s_num >= den) & (t_num < 0)
+    front = np.take_along_axis(front, order, axis=1)[..., None]
+    # back faces and padding: both end points at the sensor, so no ray ever meets them
+    ao = np.where(front, np.take_along_axis(ao, order[..., None], axis=1), 0.0).astype(np.float32)
+    bo = np.where(front, np.take_along_axis(bo, order[..., None], axis=1), 0.0).astype(np.float32)
+    t_num = np.where(front[..., 0], np.take_along_axis(t_num, order, axis=1), -1.0).astype(np.float32)
+    u = _ray_directions(n_rays)  # [2, R]
+    # o + t u = a + s e hits the segment iff u lies between ao and bo: det(ao, u) ≤ 0 and det(u, bo) ≤ 0;
+    # then t = det(ao, e) / det(u, e) with det(u, e) = det(ao, u) + det(u, bo) < 0. Layout [B, S, R]: the
+    # minimum over segments then runs over contiguous rows of rays (much faster than over a short last axis)
+    b, m = ao.shape[:2]
+    a_u = (np.stack([-ao[..., 1], ao[..., 0]], axis=-1).reshape(-1, 2) @ u).reshape(b, m, n_rays)  # det(ao, u)
+    u_b = (np.stack([bo[..., 1], -bo[..., 0]], axis=-1).reshape(-1, 2) @ u).reshape(b, m, n_rays)  # det(u, bo)
+    den = a_u + u_b
+    hit = (a_u <= 0) & (u_b <= 0) & (den < 0)
     t = np.full(den.shape, np.float32(max_range))
-    np.divide(np.broadcast_to(t_num, den.shape), den, out=t, where=hit)
-    return np.minimum(t.min(axis=-1), np.float32(max_range))
+    np.divide(np.broadcast_to(t_num[..., None], den.shape), den, out=t, where=hit)
+    return np.minimum(t.min(axis=1), np.float32(max_range))
+
+
+@functools.lru_cache(maxsize=8)
+def _ray_directions(n_rays: int) -> np.ndarray:
+    """``[2, R]`` float32 unit vectors of the rays in the sensor frame (read-only, cached)."""
+    ang = -np.pi + 2 * np.pi * np.arange(n_rays) / n_rays
+    u = np.stack([np.cos(ang), np.sin(ang)]).astype(np.float32)
+    u.flags.writeable = False
+    return u

@@ -15,7 +15,8 @@ from sim.crowd.config import CrowdSimConfig
 from sim.crowd.geometry import point_polygon_distance, rect_polygon
 
 Rect = tuple[float, float, float, float]  # xmin, xmax, ymin, ymax
-_TRIES = 2000
+_TRIES = 2048
+_BATCH = 32
 
 
 @dataclass
@@ -40,24 +41,32 @@ class LayoutError(ValueError):
     """The scenario could not be laid out: the configuration is too crowded for its arena."""
 
 
+def _clear_mask(p: np.ndarray, r: float, obstacles: np.ndarray, cfg: CrowdSimConfig, others: list[tuple],
+                ) -> np.ndarray:
+    """``[K]`` True where a disc (p, r), ``p [K, 2]``, is inside the walls, off the obstacles and ``others``
+    ((q, r_q) discs)."""
+    ok = np.all(np.abs(p) <= cfg.arena_half_size - r, axis=1)
+    if len(obstacles):
+        ok &= point_polygon_distance(p, obstacles).min(axis=1) >= r
+    for q, rq in others:
+        ok &= np.hypot(p[:, 0] - q[0], p[:, 1] - q[1]) >= r + rq
+    return ok
+
+
 def _clear(p: np.ndarray, r: float, obstacles: np.ndarray, cfg: CrowdSimConfig, others: list[tuple]) -> bool:
-    """True when a disc (p, r) is inside the walls, off the obstacles and ``others`` ((q, r_q) discs)."""
-    h = cfg.arena_half_size
-    if np.any(np.abs(p) > h - r):
-        return False
-    if len(obstacles) and point_polygon_distance(p[None], obstacles).min() < r:
-        return False
-    return all(np.hypot(*(p - q)) >= r + rq for q, rq in others)
+    return bool(_clear_mask(p[None], r, obstacles, cfg, others)[0])
 
 
 def _free_point(rng: np.random.Generator, cfg: CrowdSimConfig, obstacles: np.ndarray, r: float,
                 others: list[tuple], region: Rect | None = None) -> np.ndarray:
+    """A uniformly drawn free spot (candidates are drawn and tested in batches of ``_BATCH``)."""
     h = cfg.arena_half_size
     x0, x1, y0, y1 = region if region is not None else (-h, h, -h, h)
-    for _ in range(_TRIES):
-        p = np.array([rng.uniform(x0, x1), rng.uniform(y0, y1)])
-        if _clear(p, r, obstacles, cfg, others):
-            return p
+    for _ in range(_TRIES // _BATCH):
+        p = np.stack([rng.uniform(x0, x1, _BATCH), rng.uniform(y0, y1, _BATCH)], axis=1)
+        ok = np.flatnonzero(_clear_mask(p, r, obstacles, cfg, others))
+        if ok.size:
+            return p[ok[0]]
     raise LayoutError(f"scenario {cfg.scenario!r}: no free spot for a disc of radius {r} m after {_TRIES} tries")
 
 
