@@ -5,7 +5,7 @@ already normalised by :mod:`kernels.functional`). Runs on CUDA, or on CPU under 
 (slow; for tests). Triton reads ``TRITON_INTERPRET`` when this package is imported.
 """
 
-from kernels.triton_backend.na import na
+from kernels.triton_backend.neighborhood import na
 from kernels.triton_backend.sets import set_attention
 
 __all__ = ["na", "set_attention"]

@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from kernels import torch_backend
-from kernels.triton_backend.na import na
+from kernels.triton_backend.neighborhood import na
 from kernels.triton_backend.sets import set_attention
 
 

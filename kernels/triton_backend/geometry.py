@@ -27,8 +27,8 @@ from kernels.windows import axis_windows, group_length
 #: query (program) tile and key (iteration) tile per spatial rank, both as 3-D boxes (axis 0 first)
 TILES: dict[int, tuple[tuple[int, int, int], tuple[int, int, int]]] = {
     1: ((1, 1, 64), (1, 1, 64)),
-    2: ((1, 8, 8), (1, 8, 16)),
-    3: ((4, 4, 4), (4, 4, 8)),
+    2: ((1, 8, 8), (1, 8, 8)),
+    3: ((4, 4, 4), (4, 4, 4)),
 }
 
 

@@ -12,7 +12,11 @@ from kernels.triton_backend.tile_ops import delta_kernel
 #: queries per program of the row-wise kernels (delta, sets) and keys per iteration
 BLOCK_M = 64
 BLOCK_N = 64
-NUM_WARPS = 4
+#: warps per attention program: 8 keeps the 64×64 tiles of every kernel within sm_90's 255 registers
+#: without spilling in fp16/bf16 (4 warps spill in the NA dK/dV kernel; checked with ptxas, D = 32)
+ATTN_WARPS = 8
+#: warps of the row-sum (delta) kernel
+ROW_WARPS = 4
 #: CUDA caps the second and third grid dimensions at 65535 programs
 MAX_GRID_YZ = 65535
 
@@ -20,11 +24,6 @@ MAX_GRID_YZ = 65535
 def block(n: int) -> int:
     """Power-of-two tile extent ``>= n`` and ``>= 16`` (``tl.dot``'s minimum)."""
     return max(16, triton.next_power_of_2(n))
-
-
-def warps(d: int, dv: int) -> int:
-    """Warps per program: 8 once a head dimension reaches 128 (register pressure of the tiles), else 4."""
-    return 8 if max(d, dv) >= 128 else NUM_WARPS
 
 
 def dot_options(dtype: torch.dtype) -> dict[str, object]:
@@ -53,6 +52,6 @@ def row_delta(o: torch.Tensor, do: torch.Tensor) -> torch.Tensor:
     delta = torch.empty(b * h, n, dtype=torch.float32, device=o.device)
     check_grid("delta", triton.cdiv(n, BLOCK_M))
     delta_kernel[(b * h, triton.cdiv(n, BLOCK_M))](
-        o, do, delta, n, h, dv, BLOCK_M=BLOCK_M, BLOCK_DV=block(dv), num_warps=NUM_WARPS
+        o, do, delta, n, h, dv, BLOCK_M=BLOCK_M, BLOCK_DV=block(dv), num_warps=ROW_WARPS
     )
     return delta

@@ -62,15 +62,37 @@ def _group(pid_bh, H, GX, GY, GZ):
 
 
 @triton.jit
-def _inside(lo, hi, pos):
-    """``[rows, cols]`` mask ``lo[rows] <= pos[cols] < hi[rows]``."""
-    return (pos[None, :] >= lo[:, None]) & (pos[None, :] < hi[:, None])
+def _query_windows(TAB, g, G, N, pos, mask, ACTIVE: tl.constexpr):
+    """Window start and width of the queries at ``pos`` along one axis (zeros on an inactive axis)."""
+    if ACTIVE:
+        start = _table(TAB, START, g, G, N, pos, mask)
+        width = _table(TAB, END, g, G, N, pos, mask) - start
+    else:
+        start = pos * 0
+        width = pos * 0
+    return start, width
 
 
 @triton.jit
-def _inside_t(lo, hi, pos):
-    """``[cols, rows]`` mask ``lo[rows] <= pos[cols] < hi[rows]`` (transpose of :func:`_inside`)."""
-    return (pos[:, None] >= lo[None, :]) & (pos[:, None] < hi[None, :])
+def _axis_inside(start, width, pos, TRANSPOSED: tl.constexpr):
+    """``[queries, keys]`` (or ``[keys, queries]``) mask ``start <= pos < start + width`` in one compare."""
+    if TRANSPOSED:
+        inside = (pos[:, None] - start[None, :]).to(tl.uint32) < width[None, :].to(tl.uint32)
+    else:
+        inside = (pos[None, :] - start[:, None]).to(tl.uint32) < width[:, None].to(tl.uint32)
+    return inside
+
+
+@triton.jit
+def _window_mask(sx, wx, sy, wy, sz, wz, kx, ky, kz,
+                 ACT_X: tl.constexpr, ACT_Y: tl.constexpr, TRANSPOSED: tl.constexpr):  # fmt: skip
+    """Pairs whose key lies in the query's window; axes of length 1 (``ACT_* = False``) are skipped."""
+    valid = _axis_inside(sz, wz, kz, TRANSPOSED)
+    if ACT_Y:
+        valid = valid & _axis_inside(sy, wy, ky, TRANSPOSED)
+    if ACT_X:
+        valid = valid & _axis_inside(sx, wx, kx, TRANSPOSED)
+    return valid
 
 
 @triton.jit
@@ -90,7 +112,7 @@ def _program_box(TAB_X, TAB_Y, TAB_Z, pid_t, bg, gx, gy, gz, GX, GY, GZ, NX, NY,
 def na_fwd_kernel(Q, K, V, O, LSE, EK, EV, TAB_X, TAB_Y, TAB_Z,
                   NX, NY, NZ, GX, GY, GZ, H, D, DV, M_EXTRA, qk_scale,
                   PX: tl.constexpr, PY: tl.constexpr, PZ: tl.constexpr,
-                  IX: tl.constexpr, IY: tl.constexpr, IZ: tl.constexpr,
+                  IX: tl.constexpr, IY: tl.constexpr, IZ: tl.constexpr, ACT_X: tl.constexpr, ACT_Y: tl.constexpr,
                   BLOCK_D: tl.constexpr, BLOCK_DV: tl.constexpr, BLOCK_E: tl.constexpr,
                   UPCAST: tl.constexpr, PRECISION: tl.constexpr):  # fmt: skip
     """Forward: O and LSE for one box of queries (online softmax over its key box, then global tokens)."""
@@ -98,9 +120,9 @@ def na_fwd_kernel(Q, K, V, O, LSE, EK, EV, TAB_X, TAB_Y, TAB_Z,
     qx, qy, qz, qrows, q_in, lx, hx, ly, hy, lz, hz = _program_box(
         TAB_X, TAB_Y, TAB_Z, tl.program_id(0), bg, gx, gy, gz, GX, GY, GZ, NX, NY, NZ, PX, PY, PZ, START, END
     )
-    sx, ex = _table(TAB_X, START, gx, GX, NX, qx, q_in), _table(TAB_X, END, gx, GX, NX, qx, q_in)
-    sy, ey = _table(TAB_Y, START, gy, GY, NY, qy, q_in), _table(TAB_Y, END, gy, GY, NY, qy, q_in)
-    sz, ez = _table(TAB_Z, START, gz, GZ, NZ, qz, q_in), _table(TAB_Z, END, gz, GZ, NZ, qz, q_in)
+    sx, wx = _query_windows(TAB_X, gx, GX, NX, qx, q_in, ACT_X)
+    sy, wy = _query_windows(TAB_Y, gy, GY, NY, qy, q_in, ACT_Y)
+    sz, wz = _query_windows(TAB_Z, gz, GZ, NZ, qz, q_in, True)
     q = load_rows(Q, qrows, h, H, D, q_in, BLOCK_D, UPCAST)
     m_i = tl.full([PX * PY * PZ], float("-inf"), tl.float32)
     l_i = tl.zeros([PX * PY * PZ], tl.float32)
@@ -112,7 +134,7 @@ def na_fwd_kernel(Q, K, V, O, LSE, EK, EV, TAB_X, TAB_Y, TAB_Z,
         krows = ((bg.to(tl.int64) * NX + kx) * NY + ky) * NZ + kz
         k = load_rows(K, krows, h, H, D, k_in, BLOCK_D, UPCAST)
         v = load_rows(V, krows, h, H, DV, k_in, BLOCK_DV, UPCAST)
-        valid = _inside(sx, ex, kx) & _inside(sy, ey, ky) & _inside(sz, ez, kz)
+        valid = _window_mask(sx, wx, sy, wy, sz, wz, kx, ky, kz, ACT_X, ACT_Y, False)
         m_i, l_i, acc = attend_tile(q, k, v, valid, m_i, l_i, acc, qk_scale, PRECISION)
     for e0 in range(0, M_EXTRA, BLOCK_E):
         e = e0 + tl.arange(0, BLOCK_E)
@@ -130,7 +152,7 @@ def na_fwd_kernel(Q, K, V, O, LSE, EK, EV, TAB_X, TAB_Y, TAB_Z,
 def na_bwd_dq_kernel(Q, K, V, DO, LSE, DELTA, DQ, EK, EV, TAB_X, TAB_Y, TAB_Z,
                      NX, NY, NZ, GX, GY, GZ, H, D, DV, M_EXTRA, qk_scale, sm_scale,
                      PX: tl.constexpr, PY: tl.constexpr, PZ: tl.constexpr,
-                     IX: tl.constexpr, IY: tl.constexpr, IZ: tl.constexpr,
+                     IX: tl.constexpr, IY: tl.constexpr, IZ: tl.constexpr, ACT_X: tl.constexpr, ACT_Y: tl.constexpr,
                      BLOCK_D: tl.constexpr, BLOCK_DV: tl.constexpr, BLOCK_E: tl.constexpr,
                      UPCAST: tl.constexpr, PRECISION: tl.constexpr):  # fmt: skip
     """dQ for one box of queries: the forward's walk again, accumulating ``dS @ K``."""
@@ -138,9 +160,9 @@ def na_bwd_dq_kernel(Q, K, V, DO, LSE, DELTA, DQ, EK, EV, TAB_X, TAB_Y, TAB_Z,
     qx, qy, qz, qrows, q_in, lx, hx, ly, hy, lz, hz = _program_box(
         TAB_X, TAB_Y, TAB_Z, tl.program_id(0), bg, gx, gy, gz, GX, GY, GZ, NX, NY, NZ, PX, PY, PZ, START, END
     )
-    sx, ex = _table(TAB_X, START, gx, GX, NX, qx, q_in), _table(TAB_X, END, gx, GX, NX, qx, q_in)
-    sy, ey = _table(TAB_Y, START, gy, GY, NY, qy, q_in), _table(TAB_Y, END, gy, GY, NY, qy, q_in)
-    sz, ez = _table(TAB_Z, START, gz, GZ, NZ, qz, q_in), _table(TAB_Z, END, gz, GZ, NZ, qz, q_in)
+    sx, wx = _query_windows(TAB_X, gx, GX, NX, qx, q_in, ACT_X)
+    sy, wy = _query_windows(TAB_Y, gy, GY, NY, qy, q_in, ACT_Y)
+    sz, wz = _query_windows(TAB_Z, gz, GZ, NZ, qz, q_in, True)
     q = load_rows(Q, qrows, h, H, D, q_in, BLOCK_D, UPCAST)
     do = load_rows(DO, qrows, h, H, DV, q_in, BLOCK_DV, UPCAST)
     stat = tl.program_id(1).to(tl.int64) * NX * NY * NZ + (qx * NY + qy) * NZ + qz
@@ -154,7 +176,7 @@ def na_bwd_dq_kernel(Q, K, V, DO, LSE, DELTA, DQ, EK, EV, TAB_X, TAB_Y, TAB_Z,
         krows = ((bg.to(tl.int64) * NX + kx) * NY + ky) * NZ + kz
         k = load_rows(K, krows, h, H, D, k_in, BLOCK_D, UPCAST)
         v = load_rows(V, krows, h, H, DV, k_in, BLOCK_DV, UPCAST)
-        valid = _inside(sx, ex, kx) & _inside(sy, ey, ky) & _inside(sz, ez, kz)
+        valid = _window_mask(sx, wx, sy, wy, sz, wz, kx, ky, kz, ACT_X, ACT_Y, False)
         _, ds = probs_and_dscores(q, k, v, do, valid, lse, delta, qk_scale, PRECISION)
         dq += tl.dot(ds.to(k.dtype), k, input_precision=PRECISION)
     for e0 in range(0, M_EXTRA, BLOCK_E):
@@ -172,7 +194,7 @@ def na_bwd_dq_kernel(Q, K, V, DO, LSE, DELTA, DQ, EK, EV, TAB_X, TAB_Y, TAB_Z,
 def na_bwd_dkdv_kernel(Q, K, V, DO, LSE, DELTA, DK, DV_OUT, TAB_X, TAB_Y, TAB_Z,
                        NX, NY, NZ, GX, GY, GZ, H, D, DV, qk_scale, sm_scale,
                        PX: tl.constexpr, PY: tl.constexpr, PZ: tl.constexpr,
-                       IX: tl.constexpr, IY: tl.constexpr, IZ: tl.constexpr,
+                       IX: tl.constexpr, IY: tl.constexpr, IZ: tl.constexpr, ACT_X: tl.constexpr, ACT_Y: tl.constexpr,
                        BLOCK_D: tl.constexpr, BLOCK_DV: tl.constexpr,
                        UPCAST: tl.constexpr, PRECISION: tl.constexpr):  # fmt: skip
     """dK, dV for one box of keys: walk the box of queries whose windows reach it (inverse tables)."""
@@ -194,10 +216,10 @@ def na_bwd_dkdv_kernel(Q, K, V, DO, LSE, DELTA, DK, DV_OUT, TAB_X, TAB_Y, TAB_Z,
         stat = tl.program_id(1).to(tl.int64) * NX * NY * NZ + (qx * NY + qy) * NZ + qz
         lse = tl.load(LSE + stat, mask=q_in, other=float("-inf"))
         delta = tl.load(DELTA + stat, mask=q_in, other=0.0)
-        sx, ex = _table(TAB_X, START, gx, GX, NX, qx, q_in), _table(TAB_X, END, gx, GX, NX, qx, q_in)
-        sy, ey = _table(TAB_Y, START, gy, GY, NY, qy, q_in), _table(TAB_Y, END, gy, GY, NY, qy, q_in)
-        sz, ez = _table(TAB_Z, START, gz, GZ, NZ, qz, q_in), _table(TAB_Z, END, gz, GZ, NZ, qz, q_in)
-        valid_t = _inside_t(sx, ex, kx) & _inside_t(sy, ey, ky) & _inside_t(sz, ez, kz)
+        sx, wx = _query_windows(TAB_X, gx, GX, NX, qx, q_in, ACT_X)
+        sy, wy = _query_windows(TAB_Y, gy, GY, NY, qy, q_in, ACT_Y)
+        sz, wz = _query_windows(TAB_Z, gz, GZ, NZ, qz, q_in, True)
+        valid_t = _window_mask(sx, wx, sy, wy, sz, wz, kx, ky, kz, ACT_X, ACT_Y, True)
         p_t, ds_t = probs_and_dscores_t(k, q, v, do, valid_t, lse, delta, qk_scale, PRECISION)
         dv += tl.dot(p_t.to(do.dtype), do, input_precision=PRECISION)
         dk += tl.dot(ds_t.to(q.dtype), q, input_precision=PRECISION)

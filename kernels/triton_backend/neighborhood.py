@@ -14,7 +14,7 @@ import triton
 from torch.autograd.function import once_differentiable
 
 from kernels.triton_backend.geometry import NAGeometry, from_groups, na_geometry, to_groups
-from kernels.triton_backend.launch import block, check_grid, dot_options, row_delta, warps
+from kernels.triton_backend.launch import ATTN_WARPS, block, check_grid, dot_options, row_delta
 from kernels.triton_backend.na_kernels import (
     extra_bwd_dkdv_kernel,
     na_bwd_dkdv_kernel,
@@ -46,6 +46,16 @@ def _tables(geom: NAGeometry) -> list[torch.Tensor]:
     return [torch.stack([ax.start, ax.end, ax.inv_lo, ax.inv_hi]).contiguous() for ax in geom.axes]
 
 
+def _active(geom: NAGeometry) -> dict[str, bool]:
+    """Compile-time flags: must the kernels check windows along the first two axes?
+
+    An axis can be skipped only when it has one position and both tiles are one wide along it (then
+    every token in a box is at position 0 and inside every window).
+    """
+    flat = [n == 1 and p == 1 and i == 1 for n, p, i in zip(geom.n, geom.ptile, geom.itile, strict=True)]
+    return {"ACT_X": not flat[0], "ACT_Y": not flat[1]}
+
+
 def _shape_args(geom: NAGeometry, h: int, d: int, dv: int) -> list[int]:
     return [*geom.n, *(ax.groups for ax in geom.axes), h, d, dv]
 
@@ -69,8 +79,8 @@ class FusedNA(torch.autograd.Function):
         na_fwd_kernel[(math.prod(geom.tiles(geom.ptile)), bg * h)](
             q, k, v, o, lse, q if ek is None else ek, v if ev is None else ev, *tables,
             *_shape_args(geom, h, d, dv), m_extra, scale * LOG2E,
-            *geom.ptile, *geom.itile, BLOCK_D=block(d), BLOCK_DV=block(dv),
-            BLOCK_E=block(min(max(m_extra, 1), MAX_BLOCK_E)), **dot_options(q.dtype), num_warps=warps(d, dv),
+            *geom.ptile, *geom.itile, **_active(geom), BLOCK_D=block(d), BLOCK_DV=block(dv),
+            BLOCK_E=block(min(max(m_extra, 1), MAX_BLOCK_E)), **dot_options(q.dtype), num_warps=ATTN_WARPS,
         )  # fmt: skip
         ctx.save_for_backward(q, k, v, ek, ev, o, lse)
         ctx.geom, ctx.scale = geom, scale
@@ -89,15 +99,15 @@ class FusedNA(torch.autograd.Function):
         block_e = block(min(max(m_extra, 1), MAX_BLOCK_E))
         tables = _tables(geom)
         shape = _shape_args(geom, h, d, dv)
-        opts = dict(BLOCK_D=block(d), BLOCK_DV=block(dv), num_warps=warps(d, dv), **dot_options(q.dtype))
+        opts = dict(BLOCK_D=block(d), BLOCK_DV=block(dv), num_warps=ATTN_WARPS, **dot_options(q.dtype))
         dq, dk, dv_ = torch.empty_like(q), torch.empty_like(k), torch.empty_like(v)
         na_bwd_dq_kernel[(math.prod(geom.tiles(geom.ptile)), bg * h)](
             q, k, v, do, lse, delta, dq, q if ek is None else ek, v if ev is None else ev, *tables,
-            *shape, m_extra, scale * LOG2E, scale, *geom.ptile, *geom.itile, BLOCK_E=block_e, **opts,
+            *shape, m_extra, scale * LOG2E, scale, *geom.ptile, *geom.itile, **_active(geom), BLOCK_E=block_e, **opts,
         )  # fmt: skip
         na_bwd_dkdv_kernel[(math.prod(geom.tiles(geom.ptile)), bg * h)](
             q, k, v, do, lse, delta, dk, dv_, *tables, *shape, scale * LOG2E, scale,
-            *geom.ptile, *geom.itile, **opts,
+            *geom.ptile, *geom.itile, **_active(geom), **opts,
         )  # fmt: skip
         dek = dev = None
         if ek is not None and ev is not None:

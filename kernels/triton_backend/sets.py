@@ -6,7 +6,7 @@ import torch
 import triton
 from torch.autograd.function import once_differentiable
 
-from kernels.triton_backend.launch import BLOCK_M, BLOCK_N, block, check_grid, dot_options, row_delta, warps
+from kernels.triton_backend.launch import ATTN_WARPS, BLOCK_M, BLOCK_N, block, check_grid, dot_options, row_delta
 from kernels.triton_backend.set_kernels import set_bwd_dkdv_kernel, set_bwd_dq_kernel, set_fwd_kernel
 from kernels.triton_backend.tile_ops import LOG2E
 
@@ -27,7 +27,7 @@ class FusedSetAttention(torch.autograd.Function):
         check_grid("set_attention", triton.cdiv(lq, BLOCK_M))
         set_fwd_kernel[(b * h, triton.cdiv(lq, BLOCK_M))](
             q, k, v, o, lse, lengths, lq, lk, h, d, dv, scale * LOG2E, BLOCK_M=BLOCK_M, BLOCK_N=BLOCK_N,
-            BLOCK_D=block(d), BLOCK_DV=block(dv), num_warps=warps(d, dv), **dot_options(q.dtype),
+            BLOCK_D=block(d), BLOCK_DV=block(dv), num_warps=ATTN_WARPS, **dot_options(q.dtype),
         )  # fmt: skip
         ctx.save_for_backward(q, k, v, lengths, o, lse)
         ctx.scale = scale
@@ -43,7 +43,7 @@ class FusedSetAttention(torch.autograd.Function):
         lk, dv = k.shape[1], v.shape[-1]
         delta = row_delta(o, do)
         opts = dict(
-            BLOCK_M=BLOCK_M, BLOCK_N=BLOCK_N, BLOCK_D=block(d), BLOCK_DV=block(dv), num_warps=warps(d, dv),
+            BLOCK_M=BLOCK_M, BLOCK_N=BLOCK_N, BLOCK_D=block(d), BLOCK_DV=block(dv), num_warps=ATTN_WARPS,
             **dot_options(q.dtype),
         )  # fmt: skip
         dq, dk, dv_ = torch.empty_like(q), torch.empty_like(k), torch.empty_like(v)

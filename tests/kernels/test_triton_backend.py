@@ -244,3 +244,46 @@ def test_tiles_fit_small_axes_and_keep_dot_minimum(interpreted, box, n, expected
     from kernels.triton_backend.geometry import fit_box
 
     assert fit_box(box, n) == expected
+
+
+def _compile_for_sm90(kernel, dtype: str, constexprs: dict) -> object:
+    """Compile ``kernel`` to a cubin for an H100 (sm_90) with triton's bundled ptxas; no GPU needed."""
+    import triton
+    from triton.backends.compiler import GPUTarget
+
+    pointers = {"LSE": "*fp32", "DELTA": "*fp32", "LENGTHS": "*i32", "TAB_X": "*i32", "TAB_Y": "*i32", "TAB_Z": "*i32"}
+    pointers |= {n: f"*{dtype}" for n in ("Q", "K", "V", "O", "EK", "EV", "DO", "DQ", "DK", "DV_OUT", "DEK", "DEV")}
+    signature = {}
+    for name, param in zip(kernel.arg_names, kernel.params, strict=True):
+        if param.is_constexpr:
+            signature[name] = "constexpr"
+        else:
+            signature[name] = pointers.get(name, "fp32" if name.endswith("scale") else "i32")
+    source = triton.compiler.ASTSource(fn=kernel, signature=signature, constexprs=constexprs)
+    return triton.compile(source, target=GPUTarget("cuda", 90, 32), options={"num_warps": 8})
+
+
+@pytest.mark.parametrize(
+    "dtype,precision", [("bf16", "tf32"), pytest.param("fp32", "ieee", marks=pytest.mark.slow)], ids=["bf16", "fp32"]
+)
+def test_kernels_compile_for_h100(compiled, monkeypatch, tmp_path, dtype, precision):
+    """The compiled path is stricter than the interpreter (types, shapes, constexpr use): build every kernel."""
+    monkeypatch.setenv("TRITON_CACHE_DIR", str(tmp_path))
+    from kernels.triton_backend import na_kernels, set_kernels, tile_ops
+
+    common = {"BLOCK_D": 32, "BLOCK_DV": 32, "UPCAST": False, "PRECISION": precision}
+    tiles = {"PX": 1, "PY": 8, "PZ": 8, "IX": 1, "IY": 8, "IZ": 8, "ACT_X": False, "ACT_Y": True}
+    rows = {"BLOCK_M": 64, "BLOCK_N": 64}
+    builds = [
+        (na_kernels.na_fwd_kernel, {**common, **tiles, "BLOCK_E": 16}),
+        (na_kernels.na_bwd_dq_kernel, {**common, **tiles, "BLOCK_E": 16}),
+        (na_kernels.na_bwd_dkdv_kernel, {**common, **tiles}),
+        (na_kernels.extra_bwd_dkdv_kernel, {**common, "BLOCK_M": 64, "BLOCK_E": 16}),
+        (set_kernels.set_fwd_kernel, {**common, **rows}),
+        (set_kernels.set_bwd_dq_kernel, {**common, **rows}),
+        (set_kernels.set_bwd_dkdv_kernel, {**common, **rows}),
+        (tile_ops.delta_kernel, {"BLOCK_M": 64, "BLOCK_DV": 32}),
+    ]
+    for kernel, constexprs in builds:
+        binary = _compile_for_sm90(kernel, dtype, constexprs)
+        assert len(binary.asm["cubin"]) > 0, kernel.__name__
