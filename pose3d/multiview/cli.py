@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from pose3d.multiview.config import ModelConfig, PoseConfig, from_dict, load_config
+from pose3d.multiview.config import PoseConfig, load_config, to_dict
 
 DEMO_CHECKPOINT = Path(__file__).parent / "assets" / "demo_detections.pt"
 
@@ -56,10 +56,15 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _config_for_checkpoint(ckpt: dict, args: argparse.Namespace) -> PoseConfig:
-    """``--config`` preset or the checkpoint's own config, plus ``--set``; the model part is always the checkpoint's."""
-    cfg = load_config(args.config, args.set, base=None if args.config else ckpt["config"])
-    cfg.model = from_dict(ModelConfig, ckpt["config"]["model"], "checkpoint config.model")
-    return cfg
+    """The checkpoint's config (or the ``--config`` preset with the checkpoint's model section), plus ``--set``.
+
+    ``--set model.space_center=...`` may move the capture space (it holds no weights).
+    """
+    base = ckpt["config"]
+    if args.config:
+        base = to_dict(load_config(args.config))
+        base["model"] = ckpt["config"]["model"]
+    return load_config(None, args.set, base=base)
 
 
 def _load_model(path: str, args: argparse.Namespace) -> tuple[torch.nn.Module, PoseConfig]:

@@ -106,3 +106,17 @@ def test_bad_config_is_reported(tmp_path: Path, capsys: pytest.CaptureFixture[st
     bad.write_bytes(b"not a checkpoint")
     assert main(["eval", "--checkpoint", str(bad)]) == 2
     assert "bad.pt: not a readable pernav checkpoint" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "preset", sorted((Path(__file__).parents[2] / "configs" / "pose").glob("*.yaml")), ids=lambda p: p.name
+)
+def test_presets_are_complete_and_valid(preset: Path) -> None:
+    import yaml
+
+    from pose3d.multiview.config import load_config
+
+    raw = yaml.safe_load(preset.read_text())
+    assert set(raw) == {"data", "val_data", "model", "train", "out_dir", "seed", "device"}
+    cfg = load_config(preset)
+    assert set(raw["model"]) == set(vars(cfg.model)) and set(raw["train"]) == set(vars(cfg.train))
