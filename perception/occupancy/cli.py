@@ -93,6 +93,15 @@ def _bench(args: argparse.Namespace) -> int:
     return run_bench(args)
 
 
+def _export(args: argparse.Namespace) -> int:
+    from perception.occupancy.checkpoint import model_from_checkpoint, save_checkpoint
+
+    model, cfg, blob = model_from_checkpoint(args.checkpoint)
+    path = save_checkpoint(args.out, model, cfg, int(blob["step"]), extra=blob.get("extra", {}), half=args.half)
+    print(f"wrote {path} ({path.stat().st_size / 2**20:.1f} MiB, no optimizer state)")
+    return 0
+
+
 def _demo(args: argparse.Namespace) -> int:
     """Generate a small held-out clip, evaluate the shipped small checkpoint on it with sensor dropout,
     and run inference with pictures."""
@@ -154,6 +163,11 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--repeats", type=int, default=5)
     b.add_argument("--out", default="outputs/occ/bench")
     b.set_defaults(fn=_bench)
+    x = sub.add_parser("export", help="strip a checkpoint to weights + config (optionally float16)")
+    x.add_argument("--checkpoint", required=True)
+    x.add_argument("--out", required=True)
+    x.add_argument("--half", action="store_true", help="store floating-point tensors as float16")
+    x.set_defaults(fn=_export)
     d = sub.add_parser("demo", help="held-out generated clip: eval (with dropout) + infer, shipped checkpoint")
     d.add_argument("--checkpoint", default=str(SHIPPED_CHECKPOINT))
     d.add_argument("--out", default="outputs/occ_demo")

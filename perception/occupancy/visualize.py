@@ -1,5 +1,4 @@
-"""Occupancy pictures (matplotlib, Agg): BEV semantic map, height slices, a 3D voxel view; open3d is used
-for the 3D view when it is installed and can render offscreen."""
+"""Occupancy pictures (matplotlib, Agg): BEV semantic map, height slices and a 3D voxel scatter."""
 
 from __future__ import annotations
 

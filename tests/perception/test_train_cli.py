@@ -38,6 +38,10 @@ def test_train_resume_eval_infer(omnihd_root: Path, tmp_path: Path) -> None:
     assert set(metrics) >= {"none", "radar_missing", "cameras_missing"}
     assert 0.0 <= metrics["none"]["sc_iou"] <= 100.0 and (out / "eval_val_none.png").stat().st_size > 10_000
 
+    assert occ(["export", "--checkpoint", str(out / "latest.pt"), "--out", str(tmp_path / "w.pt"), "--half"]) == 0
+    small = load_checkpoint(tmp_path / "w.pt")
+    assert "optimizer" not in small and small["model"]["head.classify.weight"].dtype == torch.float16
+
     assert occ(["infer", "--checkpoint", str(out / "latest.pt"), "--root", str(omnihd_root), "--split", "val",
                 "--out", str(tmp_path / "infer")]) == 0
     preds = sorted((tmp_path / "infer" / "pred").rglob("*.npz"))
