@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import sim.crowd.orca as orca
 from sim.crowd.config import CrowdSimConfig
 from sim.crowd.engine import CrowdBatch
 from sim.crowd.geometry import rect_polygon
@@ -78,8 +79,11 @@ def test_agents_only_matches_rvo2(seed):
     assert np.abs(final - pos).max() > 2.0  # the agents really moved
 
 
+@pytest.mark.parametrize("scan_all_lines", [True, False])
 @pytest.mark.parametrize("seed", [3, 4, 5])
-def test_obstacles_match_rvo2(seed):
+def test_obstacles_match_rvo2(seed, scan_all_lines, monkeypatch):
+    # small batches jump between violated lines, large ones walk line by line: both must agree with RVO2
+    monkeypatch.setattr(orca, "_SCAN_LIMIT", 10**9 if scan_all_lines else 0)
     polys, segs, pos, goals = _random_scene(seed, 8, with_obstacles=True)
     dev, final = _run_both(polys, segs, pos, goals, 100)
     assert dev.max() < TOL, dev.max()
@@ -88,8 +92,6 @@ def test_obstacles_match_rvo2(seed):
 
 def test_dense_crowd_infeasible_case_matches_rvo2(monkeypatch):
     """Agents packed closer than their radii force RVO2's linearProgram3 path."""
-    import sim.crowd.orca as orca
-
     calls = []
     real = orca._lp3
     monkeypatch.setattr(orca, "_lp3", lambda *a: calls.append(1) or real(*a))
