@@ -4,8 +4,9 @@
 ``scaled_dot_product_attention`` without a mask on the same tokens (the FLOP-heavy upper bound NA must
 beat) and compiled ``flex_attention`` with the same neighborhood as a ``mask_mod`` (the realistic
 competitor); useful TFLOP/s (NA counts only the ``prod(kernel)`` keys each query attends; backward
-counted as 2.5× forward, the FlashAttention convention), peak memory, and the max error of the Triton
-output against the torch backend in fp32. Timings interleave the contenders (A B C A B C …) and report
+counted as 2.5× forward, the FlashAttention convention), the speed-up over SDPA next to its bound
+``N / prod(kernel)``, peak memory, and the max error of the Triton output and gradients against the
+torch backend in fp32. Timings interleave the contenders (A B C A B C …) and report
 medians. Run: ``python -m kernels.triton_backend.bench`` on a machine with CUDA.
 """
 
@@ -124,6 +125,19 @@ def _flex_contenders(q, k, v, grad, case: NACase) -> dict[str, Callable[[], obje
     }
 
 
+def _errors_vs_torch_backend(q, k, v, grad, args) -> tuple[float, float]:
+    """Max |error| of the Triton output and of its q/k/v gradients against the torch backend in fp32."""
+    leaves = [t.detach().requires_grad_() for t in (q, k, v)]
+    ours = na(*leaves, *args)
+    ours_grads = torch.autograd.grad(ours, leaves, grad)
+    leaves32 = [t.detach().float().requires_grad_() for t in (q, k, v)]
+    ref = torch_backend.na(*leaves32, *args)
+    ref_grads = torch.autograd.grad(ref, leaves32, grad.float())
+    err = (ours.float() - ref).abs().max().item()
+    grad_err = max((a.float() - b).abs().max().item() for a, b in zip(ours_grads, ref_grads, strict=True))
+    return err, grad_err
+
+
 def _na_row(case: NACase, device: torch.device, dtype: torch.dtype, reps: int, with_flex: bool) -> list[dict]:
     g = torch.Generator(device="cpu").manual_seed(0)
     shape = (case.batch, *case.spatial, case.heads, case.dim)
@@ -148,10 +162,7 @@ def _na_row(case: NACase, device: torch.device, dtype: torch.dtype, reps: int, w
     leaves = (q, k, v, qh, kh, vh)
     peaks = {name: _peak_mib(fn, device, leaves) for name, fn in contenders.items()}
 
-    with torch.no_grad():
-        ours = na(q, k, v, *args).float()
-        ref = torch_backend.na(q.float(), k.float(), v.float(), *args)
-        err = (ours - ref).abs().max().item()
+    err, grad_err = _errors_vs_torch_backend(q, k, v, grad, args)
 
     n = math.prod(case.spatial)
     fwd_flops = {"triton": 4.0 * case.batch * case.heads * n * math.prod(case.kernel) * case.dim}
@@ -172,6 +183,7 @@ def _na_row(case: NACase, device: torch.device, dtype: torch.dtype, reps: int, w
                 "flop_bound": n / math.prod(case.kernel),
                 "peak_mib": peaks[name],
                 "max_err_vs_torch_fp32": err if impl == "triton" else math.nan,
+                "max_grad_err_vs_torch_fp32": grad_err if impl == "triton" else math.nan,
                 "note": notes.get(impl, ""),
             }
         )
@@ -211,7 +223,7 @@ def _format(rows: list[dict], device: torch.device, dtype: torch.dtype) -> str:
     lines = [
         f"device {name}, torch {torch.__version__}, dtype {dtype}, medians of interleaved runs",
         f"{'case':34s} {'impl':22s} {'ms':>9s} {'TFLOP/s':>8s} {'vs sdpa':>8s} {'bound':>7s} {'peak MiB':>9s} "
-        f"{'err':>8s}",
+        f"{'err':>8s} {'grad err':>8s}",
     ]
     fmt = lambda r, k, spec: format(r[k], spec) if k in r and not math.isnan(r[k]) else "-"  # noqa: E731
     for r in rows:
@@ -221,7 +233,8 @@ def _format(rows: list[dict], device: torch.device, dtype: torch.dtype) -> str:
         lines.append(
             f"{r['case']:34s} {r['impl']:22s} {fmt(r, 'ms', '9.3f'):>9s} {fmt(r, 'useful_tflops', '8.2f'):>8s} "
             f"{fmt(r, 'speedup_vs_sdpa', '7.2f') + 'x':>8s} {fmt(r, 'flop_bound', '7.0f'):>7s} "
-            f"{fmt(r, 'peak_mib', '9.1f'):>9s} {fmt(r, 'max_err_vs_torch_fp32', '8.1e'):>8s}"
+            f"{fmt(r, 'peak_mib', '9.1f'):>9s} {fmt(r, 'max_err_vs_torch_fp32', '8.1e'):>8s} "
+            f"{fmt(r, 'max_grad_err_vs_torch_fp32', '8.1e'):>8s}"
         )
     return "\n".join(lines)
 

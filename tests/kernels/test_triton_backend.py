@@ -287,3 +287,12 @@ def test_kernels_compile_for_h100(compiled, monkeypatch, tmp_path, dtype, precis
     for kernel, constexprs in builds:
         binary = _compile_for_sm90(kernel, dtype, constexprs)
         assert len(binary.asm["cubin"]) > 0, kernel.__name__
+
+
+def test_bench_table_runs_and_checks_errors(interpreted, capsys):
+    from kernels.triton_backend.bench import NACase, run_bench
+
+    rows = run_bench((NACase("tiny", (9, 10), (3, 3), 1, 16),), torch.device("cpu"), torch.float32, reps=1, n_sets=2)
+    ours = [r for r in rows if r["impl"] == "triton fwd+bwd"]
+    assert len(ours) == 1 and ours[0]["max_err_vs_torch_fp32"] < 1e-5 and ours[0]["max_grad_err_vs_torch_fp32"] < 1e-5
+    assert "sdpa padded+mask fwd" in capsys.readouterr().out
