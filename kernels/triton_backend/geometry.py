@@ -38,20 +38,33 @@ MIN_TILE = 16
 
 @dataclass(frozen=True)
 class AxisTables:
-    """Window tables of one axis, int32 ``[dilation, n]`` each (flattened when handed to a kernel)."""
+    """Window tables of one axis: int32 ``[4, dilation, n]`` rows start, end, inv_lo, inv_hi."""
 
-    start: torch.Tensor
-    end: torch.Tensor
-    inv_lo: torch.Tensor
-    inv_hi: torch.Tensor
+    table: torch.Tensor
+
+    @property
+    def start(self) -> torch.Tensor:
+        return self.table[0]
+
+    @property
+    def end(self) -> torch.Tensor:
+        return self.table[1]
+
+    @property
+    def inv_lo(self) -> torch.Tensor:
+        return self.table[2]
+
+    @property
+    def inv_hi(self) -> torch.Tensor:
+        return self.table[3]
 
     @property
     def n(self) -> int:
-        return self.start.shape[1]
+        return self.table.shape[2]
 
     @property
     def groups(self) -> int:
-        return self.start.shape[0]
+        return self.table.shape[1]
 
 
 def axis_tables(length: int, kernel: int, dilation: int, stride: int, causal: bool, device: torch.device) -> AxisTables:
@@ -69,8 +82,8 @@ def axis_tables(length: int, kernel: int, dilation: int, stride: int, causal: bo
     keys = torch.arange(n).expand(dilation, n).contiguous()
     inv_lo = torch.searchsorted(end, keys, right=True)  # first query whose window ends after key j
     inv_hi = torch.searchsorted(start, keys, right=True)  # one past the last query whose window starts <= j
-    as_dev = lambda t: t.to(device=device, dtype=torch.int32).contiguous()  # noqa: E731
-    return AxisTables(as_dev(start), as_dev(end), as_dev(inv_lo), as_dev(inv_hi))
+    table = torch.stack([start, end, inv_lo, inv_hi]).to(device=device, dtype=torch.int32)
+    return AxisTables(table.contiguous())
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ def _geometry(
 
 def _tables(geom: NAGeometry) -> list[torch.Tensor]:
     """Per-axis int32 ``[4, G_a, N_a]`` tables (start, end, inv_lo, inv_hi) as the kernels read them."""
-    return [torch.stack([ax.start, ax.end, ax.inv_lo, ax.inv_hi]).contiguous() for ax in geom.axes]
+    return [ax.table for ax in geom.axes]
 
 
 def _active(geom: NAGeometry) -> dict[str, bool]:
@@ -113,6 +113,7 @@ class FusedNA(torch.autograd.Function):
         if ek is not None and ev is not None:
             b = ek.shape[0]
             dek, dev = torch.empty_like(ek), torch.empty_like(ev)
+            check_grid("na global tokens", b * h)
             extra_bwd_dkdv_kernel[(triton.cdiv(m_extra, block_e), b * h)](
                 q, ek, ev, do, lse, delta, dek, dev, n_tokens, geom.groups, h, d, dv, m_extra,
                 scale * LOG2E, scale, BLOCK_M=EXTRA_BLOCK_M, BLOCK_E=block_e, **opts,
