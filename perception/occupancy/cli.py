@@ -46,8 +46,9 @@ def _train(args: argparse.Namespace) -> int:
 
 def _eval(args: argparse.Namespace) -> int:
     from perception.occupancy.checkpoint import model_from_checkpoint
-    from perception.occupancy.evaluate import DROPOUT_CONDITIONS, evaluate, write_json
+    from perception.occupancy.evaluate import evaluate, write_json
     from perception.occupancy.metrics import format_table
+    from perception.occupancy.sensor_dropout import DROPOUT_CONDITIONS
 
     model, cfg, blob = model_from_checkpoint(args.checkpoint)
     if args.root:

@@ -34,6 +34,8 @@ class OptimConfig:
     """max gradient norm"""
     scal_weight: float = 1.0
     """weight of the geo/sem scale-aware loss terms"""
+    sensor_dropout: float = 0.0
+    """probability per iteration of training with the radar removed or one camera black"""
     num_workers: int = 0
     """DataLoader workers"""
     log_every: int = 10

@@ -14,39 +14,13 @@ from tqdm import tqdm
 from perception.occupancy.atomic import save_npz_atomic, save_text_atomic
 from perception.occupancy.checkpoint import model_from_checkpoint
 from perception.occupancy.config import OccConfig
-from perception.occupancy.data.images import IMAGENET_MEAN, IMAGENET_STD
 from perception.occupancy.data.omnihd import OmniHDScenes, collate
 from perception.occupancy.labels import dense_to_sparse
 from perception.occupancy.metrics import OccupancyMetrics
 from perception.occupancy.model import MetaOcc
+from perception.occupancy.sensor_dropout import apply_dropout
 from perception.occupancy.train import to_device
 from perception.occupancy.visualize import save_comparison
-
-#: condition name -> description; `camera_black:<i>` blacks out view i
-DROPOUT_CONDITIONS = ("none", "radar_missing", "camera_black:0", "camera_black:3", "cameras_missing")
-
-
-def apply_dropout(batch: dict, condition: str) -> dict:
-    """Return `batch` with a sensor removed: `radar_missing`, `camera_black:<view>`, `cameras_missing`."""
-    if condition == "none":
-        return batch
-    black = ((torch.zeros(3, 1, 1) - IMAGENET_MEAN) / IMAGENET_STD)
-    frames = []
-    for f in batch["frames"]:
-        f = dict(f)
-        if condition == "radar_missing":
-            f["radar_lengths"] = torch.zeros_like(f["radar_lengths"])
-        elif condition.startswith("camera_black:"):
-            view = int(condition.split(":", 1)[1])
-            images = f["images"].clone()
-            images[:, view] = black.to(images)
-            f["images"] = images
-        elif condition == "cameras_missing":
-            f["images"] = black.to(f["images"]).expand_as(f["images"]).clone()
-        else:
-            raise ValueError(f"unknown dropout condition {condition!r}; known: {DROPOUT_CONDITIONS}")
-        frames.append(f)
-    return dict(batch, frames=frames)
 
 
 @torch.no_grad()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 import math
 import os
+import random
 import time
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from perception.occupancy.grid import IGNORE, NUM_CLASSES
 from perception.occupancy.labels import load_occ_gt
 from perception.occupancy.losses import class_weights_from_counts, occupancy_loss
 from perception.occupancy.model import MetaOcc
+from perception.occupancy.sensor_dropout import random_dropout
 
 
 def to_device(batch: dict, device: torch.device) -> dict:
@@ -94,6 +96,7 @@ def train(cfg: OccConfig, resume: str | None = None, progress: bool = True) -> P
     extra = {"class_weights": weights.tolist()}
     bar = tqdm(total=cfg.optim.iters, initial=step, desc="occ train", disable=not progress or rank != 0)
     epoch, t0 = 0, time.perf_counter()
+    rng = random.Random(cfg.optim.seed + rank)
     net.train()
     while step < cfg.optim.iters:
         if sampler is not None:
@@ -101,7 +104,7 @@ def train(cfg: OccConfig, resume: str | None = None, progress: bool = True) -> P
         for batch in loader:
             if step >= cfg.optim.iters:
                 break
-            batch = to_device(batch, device)
+            batch = to_device(random_dropout(batch, cfg.optim.sensor_dropout, rng), device)
             logits = net(batch["frames"])
             losses = occupancy_loss(logits, batch["occ"], weights, cfg.optim.scal_weight)
             optimizer.zero_grad(set_to_none=True)

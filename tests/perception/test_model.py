@@ -8,11 +8,11 @@ import pytest
 import torch
 
 from perception.occupancy.data.omnihd import OmniHDConfig, OmniHDScenes, collate
-from perception.occupancy.evaluate import apply_dropout
 from perception.occupancy.grid import VoxelGrid
 from perception.occupancy.losses import occupancy_loss
 from perception.occupancy.model import MetaOcc, ModelConfig
 from perception.occupancy.model.temporal import warp_to_current
+from perception.occupancy.sensor_dropout import apply_dropout
 
 
 @pytest.fixture(scope="module")

@@ -22,13 +22,13 @@ SMALL = ["--set", "model.channels=16", "--set", "model.heads=2", "--set", "data.
 def test_train_resume_eval_infer(omnihd_root: Path, tmp_path: Path) -> None:
     out = tmp_path / "run"
     args = ["occ", "train", "--config", "small", "--set", f"data.root={omnihd_root}", "--set", f"out_dir={out}",
-            "--set", "optim.iters=2", "--set", "optim.log_every=1", *SMALL]
+            "--set", "optim.iters=2", "--set", "optim.log_every=1", "--set", "optim.sensor_dropout=1.0", *SMALL]
     assert pernav(args) == 0
     ckpt = load_checkpoint(out / "latest.pt")
     assert ckpt["step"] == 2 and ckpt["config"]["model"]["channels"] == 16 and "optimizer" in ckpt
     assert (out / "config.yaml").is_file() and list((out / "tb").glob("events.out.tfevents.*"))
     before = {k: v.clone() for k, v in ckpt["model"].items()}
-    assert pernav([*args[:-len(SMALL) - 4], "--set", "optim.iters=3", *SMALL, "--resume", "auto"]) == 0
+    assert pernav([*args[:-len(SMALL) - 6], "--set", "optim.iters=3", *SMALL, "--resume", "auto"]) == 0
     resumed = load_checkpoint(out / "latest.pt")
     assert resumed["step"] == 3
     assert any(not torch.equal(before[k], resumed["model"][k]) for k in before)
