@@ -152,7 +152,8 @@ class OmniHDTables:
 
     def radar_sweeps(self, scene: str, sync_token: str, radar: str, num_sweeps: int) -> list[RadarSweep]:
         """`num_sweeps` sweeps, newest first, following `sample_data.prev`; at a clip start the oldest
-        available sweep is repeated, as the devkit's converter does."""
+        available sweep is repeated, as the devkit's converter does. A sweep's time is its file name
+        (microseconds), as in the devkit."""
         calib = self._lookup(self.calib, scene, "sensor_calibration")
         rec = self._lookup(calib, radar, "sensor_calibration")
         radar2ego = as_pose(rec.get("radar2ego"), f"sensor_calibration {scene} {radar} radar2ego")
@@ -163,8 +164,11 @@ class OmniHDTables:
             if radar not in sync["radars"] or radar not in sync["ego_pose"]:
                 raise ValueError(f"{self.table_root / 'sample_data.json'} {token}: no {radar} path or ego_pose")
             pose_token = sync["ego_pose"][radar]
-            sweeps.append(RadarSweep(self.root / sync["radars"][radar], radar2ego, self.pose(scene, pose_token),
-                                     self.ego_velocity(scene, pose_token), int(pose_token) * 1e-6))
+            path = self.root / sync["radars"][radar]
+            if not path.stem.isdigit():
+                raise ValueError(f"{path}: radar file name must be its timestamp in microseconds")
+            sweeps.append(RadarSweep(path, radar2ego, self.pose(scene, pose_token),
+                                     self.ego_velocity(scene, pose_token), int(path.stem) * 1e-6))
             if sync["prev"]:
                 token = sync["prev"]
         return sweeps
