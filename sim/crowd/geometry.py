@@ -6,6 +6,8 @@ import functools
 
 import numpy as np
 
+_CHUNK_ELEMENTS = 1 << 15  # [scenes, segments, rays] elements per lidar chunk
+
 
 def rect_polygon(cx: float, cy: float, w: float, h: float) -> np.ndarray:
     """Axis-aligned rectangle centred at (cx, cy) as 4 counter-clockwise vertices ``[4, 2]``."""
@@ -73,22 +75,29 @@ def lidar_scan(
     n = max(int(front.sum(axis=1).max()), 1)
     order = np.argsort(~front, axis=1, kind="stable")[:, :n]
     front = np.take_along_axis(front, order, axis=1)[..., None]
-    # back faces and padding: both end points at the sensor, so no ray ever meets them
-    ao = np.where(front, np.take_along_axis(ao, order[..., None], axis=1), 0.0).astype(np.float32)
-    bo = np.where(front, np.take_along_axis(bo, order[..., None], axis=1), 0.0).astype(np.float32)
-    t_num = np.where(front[..., 0], np.take_along_axis(t_num, order, axis=1), -1.0).astype(np.float32)
+    # back faces and padding become a short front-facing segment beyond the range (so every t_num < 0)
+    far = np.array([2.0 * max_range, 1.0], dtype=np.float32)
+    ao = np.where(front, np.take_along_axis(ao, order[..., None], axis=1), far).astype(np.float32)
+    bo = np.where(front, np.take_along_axis(bo, order[..., None], axis=1), far * [1, -1]).astype(np.float32)
+    inv_t_num = 1.0 / (ao[..., 0] * bo[..., 1] - ao[..., 1] * bo[..., 0])  # [B, S], all < 0
     u = _ray_directions(n_rays)  # [2, R]
     # o + t u = a + s e hits the segment iff u lies between ao and bo: det(ao, u) ≤ 0 and det(u, bo) ≤ 0;
-    # then t = det(ao, e) / det(u, e) with det(u, e) = det(ao, u) + det(u, bo) < 0. Layout [B, S, R]: the
-    # minimum over segments then runs over contiguous rows of rays (much faster than over a short last axis)
+    # then 1 / t = det(u, e) / det(ao, e) with det(u, e) = det(ao, u) + det(u, bo) < 0. Layout [B, S, R]: the
+    # reduction over segments then runs over contiguous rows of rays (much faster than over a short last axis)
     b, m = ao.shape[:2]
-    a_u = (np.stack([-ao[..., 1], ao[..., 0]], axis=-1).reshape(-1, 2) @ u).reshape(b, m, n_rays)  # det(ao, u)
-    u_b = (np.stack([bo[..., 1], -bo[..., 0]], axis=-1).reshape(-1, 2) @ u).reshape(b, m, n_rays)  # det(u, bo)
-    den = a_u + u_b
-    hit = (a_u <= 0) & (u_b <= 0) & (den < 0)
-    t = np.full(den.shape, np.float32(max_range))
-    np.divide(np.broadcast_to(t_num[..., None], den.shape), den, out=t, where=hit)
-    return np.minimum(t.min(axis=1), np.float32(max_range))
+    na = np.stack([-ao[..., 1], ao[..., 0]], axis=-1)
+    nb = np.stack([bo[..., 1], -bo[..., 0]], axis=-1)
+    inv_max = np.empty((b, n_rays), dtype=np.float32)
+    step = max(1, _CHUNK_ELEMENTS // (m * n_rays))  # scenes per chunk: keep the [b, S, R] temporaries in cache
+    for i in range(0, b, step):
+        sl = slice(i, i + step)
+        k = ao[sl].shape[0]
+        a_u = (na[sl].reshape(-1, 2) @ u).reshape(k, m, n_rays)  # det(ao, u)
+        u_b = (nb[sl].reshape(-1, 2) @ u).reshape(k, m, n_rays)  # det(u, bo)
+        inv_t = np.where(np.maximum(a_u, u_b) <= 0, (a_u + u_b) * inv_t_num[sl, :, None], np.float32(0.0))
+        inv_max[sl] = inv_t.max(axis=1)
+    with np.errstate(divide="ignore"):
+        return np.minimum(1.0 / inv_max, np.float32(max_range))
 
 
 @functools.lru_cache(maxsize=8)

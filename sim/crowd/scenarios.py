@@ -93,11 +93,12 @@ def _humans_on_circle(cfg: CrowdSimConfig, rng: np.random.Generator, obstacles: 
     r = cfg.human_radius + 0.1
     starts, goals = [], []
     for _ in range(n):
-        for _ in range(_TRIES):
-            a = rng.uniform(0, 2 * np.pi)
-            p = cfg.circle_radius * np.array([np.cos(a), np.sin(a)]) + rng.uniform(-0.5, 0.5, 2) * 0.5
-            g = -p
-            if _clear(p, r, obstacles, cfg, others) and _clear(g, r, obstacles, cfg, others[:0]):
+        for _ in range(_TRIES // _BATCH):  # candidates in batches: start on the circle, goal across it
+            a = rng.uniform(0, 2 * np.pi, _BATCH)
+            p = cfg.circle_radius * np.stack([np.cos(a), np.sin(a)], axis=1) + rng.uniform(-0.25, 0.25, (_BATCH, 2))
+            ok = np.flatnonzero(_clear_mask(p, r, obstacles, cfg, others) & _clear_mask(-p, r, obstacles, cfg, []))
+            if ok.size:
+                p, g = p[ok[0]], -p[ok[0]]
                 break
         else:  # the circle is blocked: fall back to any free start and goal
             p = _free_point(rng, cfg, obstacles, r, others)
