@@ -6,6 +6,7 @@ import argparse
 import math
 import os
 import sys
+from pathlib import Path
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -21,6 +22,58 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+OOD_ENVS = ("pernav/CrowdNavFewerHumans-v0", "pernav/CrowdNavMoreHumans-v0", "pernav/CrowdNavFewerObstacles-v0",
+            "pernav/CrowdNavMoreObstacles-v0")
+
+
+def _eval(args: argparse.Namespace) -> int:
+    import gymnasium as gym
+
+    from navigation.config import EnvConfig, apply_overrides
+    from navigation.evaluate import run_episodes, summarize
+    from navigation.policies import make_policy
+    from navigation.report import plot_trajectories, write_report
+
+    overrides = apply_overrides({}, args.env_set)
+    scenarios = [(args.env, EnvConfig(args.env, overrides, args.vector))]
+    if args.ood:
+        scenarios += [(e, EnvConfig(e, overrides, args.vector)) for e in OOD_ENVS]
+    if args.replay_file:
+        scenarios.append(("pernav/CrowdNavReplay-v0 (" + args.replay_file + ")",
+                          EnvConfig("pernav/CrowdNavReplay-v0", {**overrides, "replay_file": args.replay_file},
+                                    args.vector)))
+    out = Path(args.out)
+    results: dict[str, dict[str, object]] = {}
+    pictures: dict[str, str] = {}
+    for s_idx, (title, env_cfg) in enumerate(scenarios):
+        results[title] = {}
+        trajs = {}
+        for spec in args.policy:
+            try:
+                policy = make_policy(spec, env_cfg)
+            except ValueError as exc:  # e.g. DS-RNN weights sized for another padding
+                if s_idx == 0:
+                    raise
+                results[title][spec.rpartition("=")[0] or spec] = str(exc).splitlines()[0][:120]
+                continue
+            records, tr = run_episodes(policy, env_cfg, args.episodes, args.seed, args.num_envs,
+                                       args.trajectories if s_idx == 0 else 0, progress=not args.no_progress)
+            results[title][policy.name] = summarize(records)
+            trajs[policy.name] = tr
+        if s_idx == 0 and args.trajectories > 0:
+            half = gym.spec(env_cfg.env_id).kwargs["config"].override(**env_cfg.overrides).arena_half_size
+            out.mkdir(parents=True, exist_ok=True)
+            plot_trajectories(trajs, out / "trajectories.png", half)
+            pictures[title] = "trajectories.png"
+    meta = {"episodes per policy and scenario": args.episodes, "env seeds": f"{args.seed} … "
+            f"{args.seed + args.episodes - 1}", "env overrides": overrides or "none",
+            "learned policies act": "greedily (argmax), recurrent state reset per episode"}
+    md, page = write_report(out, results, meta, pictures)
+    print(md.read_text())
+    print(f"report: {md} and {page}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pernav nav", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -33,12 +86,30 @@ def build_parser() -> argparse.ArgumentParser:
                    help="leave after N updates (a multiple of checkpoint_every); continue later with --resume")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_train)
+
+    p = sub.add_parser("eval", help="fixed-seed episodes of several policies → markdown/HTML report")
+    p.add_argument("--policy", action="append", default=None, metavar="SPEC",
+                   help="orca | social_force | dwa | NAME=checkpoint.pt (repeatable; default: the 3 classic ones)")
+    p.add_argument("--env", default="pernav/CrowdNav-v0", help="gymnasium id of the main scenario")
+    p.add_argument("--env-set", nargs="*", default=[], metavar="KEY=VALUE", help="env overrides, e.g. time_limit=20")
+    p.add_argument("--ood", action="store_true", help="also fewer/more humans and obstacles")
+    p.add_argument("--replay-file", default="", help="also the real-crowd replay scenario on this ETH/UCY file")
+    p.add_argument("--episodes", type=int, default=500)
+    p.add_argument("--seed", type=int, default=10_000, help="episode j uses env seed SEED + j")
+    p.add_argument("--num-envs", type=int, default=16, help="episodes stepped together")
+    p.add_argument("--vector", default="native", choices=["native", "sync", "async"])
+    p.add_argument("--trajectories", type=int, default=3, help="episodes drawn per policy (main scenario)")
+    p.add_argument("--out", default="outputs/nav/eval", help="report folder")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=_eval)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    if getattr(args, "policy", "") is None:
+        args.policy = ["orca", "social_force", "dwa"]
     try:
         return int(args.func(args))
     except (FileNotFoundError, FileExistsError, ValueError) as exc:

@@ -11,7 +11,7 @@ import dataclasses
 import math
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, get_type_hints
 
 import yaml
 
@@ -127,13 +127,35 @@ class TrainConfig:
 def _build(cls: type, data: dict[str, Any], where: str) -> Any:
     """Dataclass ``cls`` from a nested dict, rejecting unknown keys with their dotted path."""
     known = {f.name: f for f in fields(cls)}
+    hints = get_type_hints(cls)
     kwargs = {}
     for key, value in data.items():
         if key not in known:
             raise ValueError(f"{where}{key}: unknown key (expected one of {sorted(known)})")
         sub = _DATACLASS_FIELDS.get((cls, key))
-        kwargs[key] = _build(sub, value or {}, f"{where}{key}.") if sub else value
+        kwargs[key] = _build(sub, value or {}, f"{where}{key}.") if sub else _coerce(hints[key], value, where + key)
     return cls(**kwargs)
+
+
+def _coerce(kind: Any, value: Any, name: str) -> Any:
+    """Check a scalar against its field type (YAML reads ``3e-4`` as a string: accept numeric strings)."""
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise ValueError(f"{name}={value!r}: expected true or false")
+        return value
+    if kind in (int, float):
+        try:
+            number = kind(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"{name}={value!r}: expected a number ({kind.__name__})") from None
+        if kind is int and number != float(value):
+            raise ValueError(f"{name}={value!r}: expected an integer")
+        return number
+    if kind is str and not isinstance(value, str):
+        raise ValueError(f"{name}={value!r}: expected a string")
+    if kind == dict[str, Any] and not isinstance(value, dict):
+        raise ValueError(f"{name}={value!r}: expected a mapping")
+    return value
 
 
 _DATACLASS_FIELDS = {

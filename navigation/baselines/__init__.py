@@ -1,0 +1,7 @@
+"""Non-learned robot policies run in the same harness as the learned ones: ORCA, social force, DWA."""
+
+from navigation.baselines.dwa import DWAPolicy
+from navigation.baselines.orca_robot import OrcaRobotPolicy
+from navigation.baselines.social_force_robot import SocialForceRobotPolicy
+
+__all__ = ["DWAPolicy", "OrcaRobotPolicy", "SocialForceRobotPolicy"]

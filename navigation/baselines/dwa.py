@@ -1,0 +1,75 @@
+"""Dynamic window approach (Fox et al. 1997) for the unicycle robot.
+
+Candidates are the commands reachable this step (the 9 increments around the current command, or a grid
+of the same window for continuous actions). Each is rolled out at constant (v, ω) over ``horizon`` seconds;
+humans move at their observed velocity; static geometry is the lidar hit points. A candidate whose arc
+comes closer than the robot radius to anything is discarded; the rest are scored by progress to the goal,
+clearance and speed. If none is safe, the one with the largest clearance is taken.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from navigation.baselines.common import CommandTracker, RobotLimits, decode
+from sim.crowd.spaces import DELTA_V, DELTA_W
+
+
+@dataclass(frozen=True)
+class DWAParams:
+    horizon: float = 2.0
+    """rollout length (s)"""
+    goal_weight: float = 1.0
+    clearance_weight: float = 0.4
+    speed_weight: float = 0.1
+    clearance_cap: float = 1.0
+    """clearance beyond this (m) scores no better"""
+
+
+class DWAPolicy:
+    """DWA over the env's reachable commands."""
+
+    name = "dwa"
+
+    def __init__(self, limits: RobotLimits, params: DWAParams | None = None) -> None:
+        if limits.holonomic:
+            raise ValueError("DWA: only the unicycle robot is supported (env override holonomic=True given)")
+        self.lim, self.p = limits, params or DWAParams()
+        dv, dw = np.array(DELTA_V), np.array(DELTA_W)
+        if limits.continuous:  # same window, finer grid
+            dv, dw = np.linspace(dv.min(), dv.max(), 5), np.linspace(dw.min(), dw.max(), 5)
+        self.deltas = np.stack(np.meshgrid(dv, dw, indexing="ij"), axis=-1).reshape(-1, 2)
+
+    def reset(self, n: int) -> None:
+        self.tracker = CommandTracker(self.lim, n)
+
+    def act(self, obs: dict[str, np.ndarray], first: np.ndarray) -> np.ndarray:
+        """obs with leading ``[N]``, first ``[N]`` bool (episode starts) → actions ``[N]`` or ``[N, 2]``."""
+        self.tracker.reset(first)
+        lim, p = self.lim, self.p
+        sc = decode(obs, lim.lidar_range)
+        cand = self.tracker.clip(self.tracker.cmd[:, None] + self.deltas[None])  # [N, C, 2]
+        k = int(round(p.horizon / lim.dt))
+        t = np.arange(1, k + 1) * lim.dt  # [K]
+        v, w = cand[..., 0:1], cand[..., 1:2]  # [N, C, 1]
+        theta = w * t
+        safe_w = np.where(np.abs(w) > 1e-6, w, 1.0)
+        x = np.where(np.abs(w) > 1e-6, v / safe_w * np.sin(theta), v * t)
+        y = np.where(np.abs(w) > 1e-6, v / safe_w * (1 - np.cos(theta)), 0.0)
+        traj = np.stack([x, y], axis=-1)  # [N, C, K, 2]
+        # clearance to lidar points (static) and to humans moving at constant velocity
+        d_static = np.linalg.norm(traj[:, :, :, None] - sc.lidar_points[:, None, None], axis=-1)  # [N,C,K,R]
+        d_static = np.where(sc.lidar_hit[:, None, None], d_static, np.inf).min(axis=(2, 3)) - lim.radius
+        hum = sc.human_pos[:, None] + sc.human_vel[:, None] * t[None, :, None, None]  # [N, K, H, 2]
+        d_h = np.linalg.norm(traj[:, :, :, None] - hum[:, None], axis=-1)  # [N, C, K, H]
+        d_h = np.where(sc.human_mask[:, None, None], d_h, np.inf).min(axis=(2, 3)) - lim.radius - lim.human_radius
+        clearance = np.minimum(d_static, d_h)  # [N, C]
+        end_to_goal = np.linalg.norm(traj[:, :, -1] - sc.goal[:, None], axis=-1)
+        progress = np.linalg.norm(sc.goal, axis=-1)[:, None] - end_to_goal
+        score = (p.goal_weight * progress + p.clearance_weight * np.minimum(clearance, p.clearance_cap)
+                 + p.speed_weight * v[..., 0])
+        score = np.where(clearance > 0, score, -np.inf)
+        best = np.where(np.isfinite(score).any(1), score.argmax(1), clearance.argmax(1))
+        return self.tracker.action(cand[np.arange(len(best)), best])

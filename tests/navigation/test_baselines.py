@@ -1,0 +1,51 @@
+"""Classic robot policies: command tracking matches the env, and they reach the goal in an empty arena."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from navigation.config import EnvConfig
+from navigation.envs import make_vector_env
+from navigation.evaluate import run_episodes, summarize
+from navigation.policies import make_policy
+
+EMPTY = EnvConfig("pernav/CrowdNavCircleCrossing-v0", {"human_num": 0, "human_num_range": 0, "static_human_num": 0,
+                                                        "static_human_range": 0, "time_limit": 30.0})
+
+
+@pytest.mark.parametrize("name,least", [("orca", 4), ("dwa", 4), ("social_force", 2)])
+def test_reaches_the_goal_in_an_empty_arena(name, least):
+    """Social force stalls where wall repulsion balances the goal (goals < 1 m from a wall): 2 of these 4."""
+    records, _ = run_episodes(make_policy(name, EMPTY), EMPTY, episodes=4, seed=3, num_envs=4, progress=False)
+    outcomes = [r["outcome"] for r in records]
+    assert outcomes.count("success") >= least and "collision_wall" not in outcomes, records
+    assert summarize(records)["path_length"] < 8.0  # start and goal are 5–6 m apart
+
+
+def test_tracked_command_is_the_env_command():
+    env_cfg = EnvConfig()
+    envs = make_vector_env(env_cfg, 3)
+    policy = make_policy("dwa", env_cfg)
+    obs, _ = envs.reset(seed=5)
+    policy.reset(3)
+    first = np.ones(3, dtype=bool)
+    for _ in range(15):
+        actions = policy.act(obs, first)
+        obs, _, term, trunc, _ = envs.step(actions)
+        assert not (term | trunc).any()
+        first[:] = False
+        theta = obs["robot_node"][:, 0, 4]
+        v_obs = obs["temporal_edges"][:, 0, 0] * np.cos(theta) + obs["temporal_edges"][:, 0, 1] * np.sin(theta)
+        np.testing.assert_allclose(v_obs, policy.tracker.cmd[:, 0], atol=1e-5)
+    assert np.abs(policy.tracker.cmd[:, 0]).max() > 0.1  # it did accelerate
+
+
+def test_unknown_policy_is_named():
+    with pytest.raises(ValueError, match="'astar'"):
+        make_policy("astar", EnvConfig())
+
+
+def test_dwa_rejects_holonomic_robot():
+    with pytest.raises(ValueError, match="holonomic"):
+        make_policy("dwa", EnvConfig(overrides={"holonomic": True}))

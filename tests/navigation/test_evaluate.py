@@ -1,0 +1,66 @@
+"""Evaluation: fixed seeds give identical results, the report is written from the real entry point."""
+
+from __future__ import annotations
+
+import json
+
+import gymnasium as gym
+import torch
+
+from navigation.checkpoint import save_checkpoint
+from navigation.cli import main
+from navigation.config import EnvConfig, TrainConfig, config_to_dict
+from navigation.evaluate import run_episodes, summarize
+from navigation.networks import build_policy
+from navigation.policies import LearnedPolicy, make_policy
+
+SHORT = EnvConfig(overrides={"time_limit": 6.0})
+
+
+def _random_learned() -> LearnedPolicy:
+    torch.manual_seed(0)
+    env = gym.make(SHORT.env_id, **SHORT.overrides)
+    net = build_policy(TrainConfig().network, env.observation_space, env.action_space)
+    return LearnedPolicy(net, "random_height")
+
+
+def test_evaluation_is_deterministic():
+    for make in (_random_learned, lambda: make_policy("orca", SHORT)):
+        a, _ = run_episodes(make(), SHORT, episodes=5, seed=42, num_envs=3, progress=False)
+        b, _ = run_episodes(make(), SHORT, episodes=5, seed=42, num_envs=3, progress=False)
+        assert a == b
+        assert [r["seed"] for r in a] == [42, 43, 44, 45, 46]
+    # an episode depends on its seed only, not on which wave it ran in
+    c, _ = run_episodes(make_policy("orca", SHORT), SHORT, episodes=5, seed=42, num_envs=5, progress=False)
+    assert c == a
+    d, _ = run_episodes(make_policy("orca", SHORT), SHORT, episodes=5, seed=43, num_envs=3, progress=False)
+    assert d[:4] == a[1:]
+
+
+def test_summary_rates():
+    recs = [{"outcome": o, "time": 10.0, "path_length": 6.0, "intrusion_ratio": 0.1, "min_distance": 0.3,
+             "return": 1.0} for o in ("success", "success", "collision_wall", "timeout")]
+    s = summarize(recs)
+    assert (s["success"], s["collision"], s["collision_wall"], s["timeout"]) == (0.5, 0.25, 0.25, 0.25)
+    assert s["nav_time"] == 10.0
+
+
+def test_eval_entry_point_writes_report(tmp_path):
+    ckpt = tmp_path / "h.pt"
+    policy = _random_learned()
+    save_checkpoint(ckpt, {"config": config_to_dict(TrainConfig()), "policy": policy.net.state_dict()})
+    out = tmp_path / "report"
+    rc = main(["eval", "--policy", f"height={ckpt}", "--policy", "orca", "--episodes", "2", "--trajectories", "1",
+               "--env-set", "time_limit=6.0", "--out", str(out), "--no-progress"])
+    assert rc == 0
+    md = (out / "report.md").read_text()
+    assert "| height | 2 |" in md and "| orca | 2 |" in md and "trajectories.png" in md
+    assert "<table" in (out / "report.html").read_text()
+    assert (out / "trajectories.png").stat().st_size > 10_000
+    results = json.loads((out / "results.json").read_text())["results"]["pernav/CrowdNav-v0"]
+    assert set(results) == {"height", "orca"} and results["orca"]["episodes"] == 2
+
+
+def test_eval_rejects_missing_checkpoint(tmp_path, capsys):
+    assert main(["eval", "--policy", f"x={tmp_path}/nope.pt", "--episodes", "1", "--out", str(tmp_path)]) == 2
+    assert "nope.pt" in capsys.readouterr().err
