@@ -129,3 +129,14 @@ def test_intrusion_ratio_and_min_distance_metrics():
     assert m["outcome"] == "success"
     assert m["intrusion_ratio"] == pytest.approx(1 / 3)
     assert m["min_distance"] == pytest.approx(0.15)
+
+
+def test_holonomic_continuous_actions_move_and_clip():
+    env = _env(holonomic=True, continuous_actions=True)
+    start = env.batch.robot_pos[0].copy()
+    _, r, *_ = env.step(np.array([3.0, 4.0], dtype=np.float32))  # asks 5 m/s, clipped to 0.5 m/s
+    step = env.batch.robot_pos[0] - start
+    assert step == pytest.approx([0.03, 0.04])
+    assert env.batch.robot_theta[0] == pytest.approx(np.arctan2(4, 3))
+    progress = 3.0 - np.hypot(3.0 - 0.03, 0.04)
+    assert r == pytest.approx(2 * progress - 0.025)  # no spin / backward penalty for a holonomic robot
