@@ -116,7 +116,7 @@ class TrainConfig:
     root_sigma: float = 200.0
     """3D Gaussian std of root targets (mm)"""
     weight_root_syn: float = 100.0
-    """weight of the synthetic-root MSE"""
+    """weight of the synthetic-root MSE (and of the root-cube MSE of the supervised objective)"""
     weight_root_reg: float = 1.0
     """weight of the root consistency between augmented view sets"""
     weight_2d: float = 1.0

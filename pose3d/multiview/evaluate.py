@@ -20,7 +20,7 @@ from pose3d.skeleton import panoptic15_to_shelf14
 def predict(
     model: SelfPose3dModel, frames: Sequence[FrameSample], device: str = "cpu", progress: bool = True
 ) -> list[dict[str, np.ndarray]]:
-    """Per frame ``{"poses": [P, J, 3] mm, "scores": [P], "heatmaps": [V, J, h, w]}`` (valid proposals only)."""
+    """Per frame ``{"poses": [P, J, 3] mm, "scores": [P]}`` (valid proposals only)."""
     model.eval()
     data = FrameTensors(frames, model.cfg, 1, augment=False, load_images=model.backbone is not None)
     out = []
@@ -37,7 +37,6 @@ def predict(
             {
                 "poses": res["poses"][0, keep].cpu().numpy(),
                 "scores": res["scores"][0, keep].cpu().numpy(),
-                "heatmaps": res["heatmaps"][0].cpu().numpy(),
             }
         )
     return out

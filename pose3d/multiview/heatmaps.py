@@ -35,13 +35,12 @@ def gaussian_cube(centers: torch.Tensor, valid: torch.Tensor, grid: torch.Tensor
 
     Args:
         centers: [B, P, 3] people centres (mm). valid: [B, P] bool.
-        grid: [X, Y, Z, 3] voxel centres (mm), or [B, X, Y, Z, 3].
+        grid: [X, Y, Z, 3] voxel centres (mm).
         sigma: std in mm.
     Returns:
         [B, X, Y, Z] in [0, 1].
     """
-    g = grid if grid.dim() == 5 else grid.unsqueeze(0)
-    d2 = ((g.unsqueeze(1) - centers[:, :, None, None, None, :]) ** 2).sum(-1)  # [B, P, X, Y, Z]
     if centers.shape[1] == 0:
-        return torch.zeros(centers.shape[0], *g.shape[1:-1], dtype=grid.dtype, device=grid.device)
+        return torch.zeros(centers.shape[0], *grid.shape[:-1], dtype=grid.dtype, device=grid.device)
+    d2 = ((grid[None, None] - centers[:, :, None, None, None, :]) ** 2).sum(-1)  # [B, P, X, Y, Z]
     return (torch.exp(-d2 / (2 * sigma**2)) * valid[:, :, None, None, None]).amax(1)

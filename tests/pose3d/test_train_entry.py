@@ -120,3 +120,12 @@ def test_presets_are_complete_and_valid(preset: Path) -> None:
     assert set(raw) == {"data", "val_data", "model", "train", "out_dir", "seed", "device"}
     cfg = load_config(preset)
     assert set(raw["model"]) == set(vars(cfg.model)) and set(raw["train"]) == set(vars(cfg.train))
+
+
+def test_demo_with_shipped_checkpoint(tmp_path: Path) -> None:
+    from pose3d.multiview.cli import DEMO_CHECKPOINT
+
+    if not DEMO_CHECKPOINT.is_file():
+        pytest.skip(f"{DEMO_CHECKPOINT} not shipped")
+    assert main(["demo", "--out", str(tmp_path), "--frames", "2"]) == 0
+    assert len(list(tmp_path.glob("views_*.png"))) == 2 and (tmp_path / "metrics.json").is_file()
