@@ -74,6 +74,20 @@ def _eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench(args: argparse.Namespace) -> int:
+    from navigation.bench import format_bench, run_bench
+    from navigation.config import load_config
+    from navigation.report import write_atomic
+
+    cfg = load_config(args.config, args.set)
+    table = format_bench(run_bench(cfg, reps=args.reps, train_updates=args.updates, memory=not args.no_memory))
+    print(table)
+    if args.out:
+        write_atomic(Path(args.out), table + "\n")
+        print(f"written {args.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pernav nav", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -102,6 +116,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="outputs/nav/eval", help="report folder")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_eval)
+
+    p = sub.add_parser("bench", help="set_attention vs nn.MultiheadAttention build: latency, training steps/s, memory")
+    p.add_argument("config", nargs="?", default="configs/nav/height.yaml", help="preset giving network and PPO sizes")
+    p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="dotted overrides")
+    p.add_argument("--reps", type=int, default=30, help="latency samples per contender and batch size")
+    p.add_argument("--updates", type=int, default=3, help="timed PPO updates per contender")
+    p.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocesses")
+    p.add_argument("--out", default="", help="also write the table to this markdown file")
+    p.set_defaults(func=_bench)
     return parser
 
 
