@@ -135,10 +135,15 @@ class TrainStep(nn.Module):
         if tc.objective == "supervised":  # VoxelPose with USE_GT: pose cubes centred on the true roots
             gt, vis = batch["gt"], batch["gt_vis"]
             present = vis[:, :, ROOT] > 0
-            if present.any():
-                pred = model.poses(heat[0], rigs[0], gt[:, :, ROOT])
-                w = vis * present[..., None]
-                out["loss_pose"] = tc.weight_pose_sup * ((pred - gt).abs().sum(-1) * w).sum() / w.sum().clamp(min=1)
+            errors = []
+            for b in range(len(gt)):  # only the people present (the rest is padding)
+                keep = present[b].nonzero().flatten()
+                if len(keep):
+                    pred = model.poses(heat[0][b : b + 1], rigs[0].select(slice(b, b + 1)), gt[b : b + 1, keep, ROOT])
+                    w = vis[b, keep]
+                    errors.append(((pred[0] - gt[b, keep]).abs().sum(-1) * w).sum() / w.sum().clamp(min=1))
+            if errors:
+                out["loss_pose"] = tc.weight_pose_sup * torch.stack(errors).mean()
             return out
         _, centers, scores = model.propose(heat[0].detach(), rigs[0])
         valid = scores > mc.proposal_threshold
