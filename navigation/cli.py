@@ -88,6 +88,17 @@ def _bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _rollout(args: argparse.Namespace) -> int:
+    from navigation.config import EnvConfig, apply_overrides
+    from navigation.policies import make_policy
+    from navigation.video import record_episode
+
+    env_cfg = EnvConfig(args.env, apply_overrides({}, args.env_set))
+    outcome = record_episode(make_policy(args.policy, env_cfg), env_cfg, args.seed, Path(args.out), args.every)
+    print(f"{args.policy}: {outcome} (env seed {args.seed}); video {args.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pernav nav", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -125,6 +136,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocesses")
     p.add_argument("--out", default="", help="also write the table to this markdown file")
     p.set_defaults(func=_bench)
+
+    p = sub.add_parser("rollout", help="render one episode of a policy to an mp4")
+    p.add_argument("--policy", required=True, help="orca | social_force | dwa | NAME=checkpoint.pt")
+    p.add_argument("--env", default="pernav/CrowdNav-v0")
+    p.add_argument("--env-set", nargs="*", default=[], metavar="KEY=VALUE")
+    p.add_argument("--seed", type=int, default=10_000)
+    p.add_argument("--every", type=int, default=2, help="keep every N-th frame")
+    p.add_argument("--out", default="outputs/nav/rollout.mp4")
+    p.set_defaults(func=_rollout)
     return parser
 
 

@@ -32,6 +32,7 @@ def write_atomic(path: Path, data: bytes | str) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data.encode() if isinstance(data, str) else data)
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -90,6 +91,7 @@ def plot_trajectories(trajs: dict[str, list[Trajectory]], path: Path, arena_half
     os.close(fd)
     fig.savefig(tmp, dpi=90)
     plt.close(fig)
+    os.chmod(tmp, 0o644)
     os.replace(tmp, path)
 
 

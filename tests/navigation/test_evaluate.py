@@ -64,3 +64,13 @@ def test_eval_entry_point_writes_report(tmp_path):
 def test_eval_rejects_missing_checkpoint(tmp_path, capsys):
     assert main(["eval", "--policy", f"x={tmp_path}/nope.pt", "--episodes", "1", "--out", str(tmp_path)]) == 2
     assert "nope.pt" in capsys.readouterr().err
+
+
+def test_rollout_video(tmp_path):
+    import imageio.v3 as iio
+
+    out = tmp_path / "ep.mp4"
+    assert main(["rollout", "--policy", "dwa", "--env-set", "time_limit=3.0", "--every", "1", "--out", str(out)]) == 0
+    frames = iio.imread(out, index=None)
+    assert frames.shape[0] >= 20 and frames.shape[-1] == 3
+    assert (frames[0].astype(int) - frames[-1].astype(int)).any()  # the scene moved
