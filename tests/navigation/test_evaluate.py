@@ -74,3 +74,15 @@ def test_rollout_video(tmp_path):
     frames = iio.imread(out, index=None)
     assert frames.shape[0] >= 20 and frames.shape[-1] == 3
     assert (frames[0].astype(int) - frames[-1].astype(int)).any()  # the scene moved
+
+
+def test_replay_scenario_in_report(tmp_path):
+    """The real-crowd replay scenario runs from an ETH/UCY-format file (``frame ped_id x y``)."""
+    lines = [f"{f} {p} {-4 + 0.02 * f + p:.2f} {0.5 * p - 1:.2f}" for p in range(4) for f in range(0, 300, 10)]
+    tracks = tmp_path / "tracks.txt"
+    tracks.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "report"
+    assert main(["eval", "--policy", "dwa", "--episodes", "1", "--trajectories", "0", "--replay-file", str(tracks),
+                 "--env-set", "time_limit=10.0", "--out", str(out), "--no-progress"]) == 0
+    results = json.loads((out / "results.json").read_text())["results"]
+    assert any(k.startswith("pernav/CrowdNavReplay-v0") for k in results)

@@ -104,3 +104,11 @@ def test_two_processes_with_torchrun(tmp_path):
     assert "max parameter difference across 2 ranks = 0" in proc.stdout
     ckpt = load_checkpoint(out / "checkpoint.pt")
     assert ckpt["env_steps"] == 2 * 2 * 2 * 8  # updates × ranks × envs × steps
+
+
+def test_continuous_actions_train(tmp_path):
+    out = tmp_path / "cont"
+    assert _train(out, "total_updates=1", "checkpoint_every=1", "env.overrides.continuous_actions=true") == 0
+    ckpt = load_checkpoint(out / "checkpoint.pt")
+    assert "log_std" in ckpt["policy"] and ckpt["policy"]["action_out.weight"].shape[0] == 2
+    assert not torch.equal(ckpt["policy"]["log_std"], torch.zeros(2))  # the Gaussian's std was trained
