@@ -33,6 +33,7 @@ def _eval(args: argparse.Namespace) -> int:
     from navigation.evaluate import run_episodes, summarize
     from navigation.policies import make_policy
     from navigation.report import plot_trajectories, write_report
+    from navigation.video import record_episode
 
     overrides = apply_overrides({}, args.env_set)
     scenarios = [(args.env, EnvConfig(args.env, overrides, args.vector))]
@@ -60,6 +61,10 @@ def _eval(args: argparse.Namespace) -> int:
                                        args.trajectories if s_idx == 0 else 0, progress=not args.no_progress)
             results[title][policy.name] = summarize(records)
             trajs[policy.name] = tr
+            if s_idx == 0 and args.video:
+                video = out / f"rollout_{policy.name}.mp4"
+                outcome = record_episode(make_policy(spec, env_cfg), env_cfg, args.seed, video, every=2)
+                print(f"{policy.name}: episode seed {args.seed} {outcome}, video {video}")
         if s_idx == 0 and args.trajectories > 0:
             half = gym.spec(env_cfg.env_id).kwargs["config"].override(**env_cfg.overrides).arena_half_size
             out.mkdir(parents=True, exist_ok=True)
@@ -124,6 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--num-envs", type=int, default=16, help="episodes stepped together")
     p.add_argument("--vector", default="native", choices=["native", "sync", "async"])
     p.add_argument("--trajectories", type=int, default=3, help="episodes drawn per policy (main scenario)")
+    p.add_argument("--video", action="store_true", help="also an mp4 of episode SEED per policy (main scenario)")
     p.add_argument("--out", default="outputs/nav/eval", help="report folder")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_eval)
