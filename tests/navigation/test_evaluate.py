@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import gymnasium as gym
+import pytest
 import torch
 
 from navigation.checkpoint import save_checkpoint
@@ -87,3 +88,18 @@ def test_replay_scenario_in_report(tmp_path):
                  "--env-set", "time_limit=10.0", "--out", str(out), "--no-progress"]) == 0
     results = json.loads((out / "results.json").read_text())["results"]
     assert any(k.startswith("pernav/CrowdNavReplay-v0") for k in results)
+
+
+def test_checkpoint_on_wider_padding(tmp_path):
+    """HEIGHT's weights do not depend on the padded sizes; DS-RNN's obstacle input does (named error)."""
+    for name in ("height", "dsrnn"):
+        cfg = TrainConfig()
+        cfg.network.name = name
+        env = gym.make(SHORT.env_id)
+        net = build_policy(cfg.network, env.observation_space, env.action_space)
+        save_checkpoint(tmp_path / f"{name}.pt", {"config": config_to_dict(cfg), "policy": net.state_dict()})
+    more = EnvConfig("pernav/CrowdNavMoreObstacles-v0", {"time_limit": 3.0})
+    records, _ = run_episodes(make_policy(f"h={tmp_path}/height.pt", more), more, episodes=2, progress=False)
+    assert len(records) == 2
+    with pytest.raises(ValueError, match="dsrnn.pt: weights do not fit"):
+        make_policy(f"d={tmp_path}/dsrnn.pt", more)
