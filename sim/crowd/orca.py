@@ -17,6 +17,8 @@ import numpy as np
 
 EPS = 1e-5  # RVO_EPSILON
 _SCAN_LIMIT = 4096  # rows × lines below which _lp2 scans all remaining lines at once (same result)
+_CHUNK_ELEMENTS = 1 << 14  # [scenes, agents, edges] elements per block of the obstacle range query
+_PAIR_CHUNK = 2048  # (agent, edge) pairs per block of obstacle-line construction
 
 
 @dataclass(frozen=True)
@@ -106,51 +108,48 @@ def _leg_right(rel: np.ndarray, dist_sq: np.ndarray, r: np.ndarray) -> np.ndarra
     return np.stack([x * leg + y * r, -x * r + y * leg], axis=-1) / dist_sq[..., None]
 
 
-def obstacle_lines(
-    pos: np.ndarray, vel: np.ndarray, radius: np.ndarray, max_speed: np.ndarray, active: np.ndarray,
-    edges: ObstacleEdges, tau_obst: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """ORCA half-planes of the obstacle edges ``[B, E]`` for the ``active [B, M]`` agents ``pos, vel [B, M, 2]``.
+def _edges_in_range(
+    pos: np.ndarray, radius: np.ndarray, max_speed: np.ndarray, active: np.ndarray, edges: ObstacleEdges,
+    tau_obst: float,
+) -> np.ndarray:
+    """RVO2's kd-tree query as a mask ``[B, M, E]``: the agent is on the edge's outside and within range.
 
-    Returns ``point, direction [A, L, 2]`` and ``valid [A, L]`` for the ``A`` active agents in
-    ``np.nonzero(active)`` order, each row's lines first (edge order), ``L`` the most lines of any agent.
-    Allowed velocities lie left of ``direction``.
+    Evaluated in blocks of scenes so the ``[b, M, E]`` temporaries stay in cache (x / y kept apart).
     """
-    # RVO2's kd-tree query: the agent is on the edge's outside and within range (x / y kept apart: faster)
-    px, py = pos[..., 0][..., None], pos[..., 1][..., None]  # [B, M, 1]
-    ax, ay = edges.p1[..., 0][:, None], edges.p1[..., 1][:, None]  # [B, 1, E]
-    ox, oy = edges.p2[..., 0][:, None] - ax, edges.p2[..., 1][:, None] - ay
-    seg_len_sq = np.maximum(ox * ox + oy * oy, 1e-12)  # padded (invalid) edges have zero length
-    rx, ry = ax - px, ay - py
-    s_all = np.clip(-(rx * ox + ry * oy) / seg_len_sq, 0.0, 1.0)
-    dx, dy = rx + s_all * ox, ry + s_all * oy
-    rng = (tau_obst * max_speed + radius)[..., None]
-    use = (rx * oy - ry * ox < 0.0) & (dx * dx + dy * dy < rng * rng) & edges.valid[:, None] & active[..., None]
-    row_of = np.cumsum(active.ravel()).reshape(active.shape) - 1
-    n_rows = int(active.sum())
-    bi, mi, ei = np.nonzero(use)
-    n_lines = np.bincount(row_of[bi, mi], minlength=n_rows) if bi.size else np.zeros(n_rows, dtype=np.int64)
-    width = max(int(n_lines.max(initial=0)), 1)
-    point = np.zeros((n_rows, width, 2))
-    direction = np.zeros((n_rows, width, 2))
-    valid = np.zeros((n_rows, width), dtype=bool)
-    if bi.size == 0:
-        return point, direction, valid
-    rows = row_of[bi, mi]
-    slot = np.arange(bi.size) - np.concatenate([[0], np.cumsum(n_lines)])[rows]  # rank within the row
-    ai = (bi, mi)
-    r = radius[ai]
-    v = vel[ai]
-    o = np.stack([ox[bi, 0, ei], oy[bi, 0, ei]], axis=-1)
-    r1 = np.stack([rx[bi, mi, ei], ry[bi, mi, ei]], axis=-1)
-    r2 = edges.p2[bi, ei] - pos[bi, mi]
-    d1, d_prev, d_next = edges.d[bi, ei], edges.d_prev[bi, ei], edges.d_next[bi, ei]
+    b_n, m_n = active.shape
+    use = np.zeros((b_n, m_n, edges.valid.shape[1]), dtype=bool)
+    step = max(1, _CHUNK_ELEMENTS // max(use[0].size, 1))
+    rng = tau_obst * max_speed + radius
+    for i in range(0, b_n, step):
+        sl = slice(i, i + step)
+        px, py = pos[sl, :, 0][..., None], pos[sl, :, 1][..., None]  # [b, M, 1]
+        ax, ay = edges.p1[sl, :, 0][:, None], edges.p1[sl, :, 1][:, None]  # [b, 1, E]
+        ox, oy = edges.p2[sl, :, 0][:, None] - ax, edges.p2[sl, :, 1][:, None] - ay
+        seg_len_sq = np.maximum(ox * ox + oy * oy, 1e-12)  # padded (invalid) edges have zero length
+        rx, ry = ax - px, ay - py
+        s_all = np.clip(-(rx * ox + ry * oy) / seg_len_sq, 0.0, 1.0)
+        dx, dy = rx + s_all * ox, ry + s_all * oy
+        r2 = (rng[sl] * rng[sl])[..., None]
+        use[sl] = (rx * oy - ry * ox < 0.0) & (dx * dx + dy * dy < r2) & edges.valid[sl, None] & active[sl, :, None]
+    return use
+
+
+def _edge_lines(
+    r1: np.ndarray, r2: np.ndarray, o: np.ndarray, d_prev: np.ndarray, d1: np.ndarray, d_next: np.ndarray,
+    v: np.ndarray, r: np.ndarray, tau_obst: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """RVO2's obstacle-line construction for ``[P]`` (agent, edge) pairs, all vertices convex.
+
+    ``r1, r2 [P, 2]``: edge end points relative to the agent; ``o = p2 − p1``; ``d_prev, d1, d_next``: unit
+    directions of the previous, this and the next edge; ``v [P, 2]`` agent velocity, ``r [P]`` radius.
+    Returns line ``point, direction [P, 2]`` and ``keep [P]`` (False: no constraint from this edge).
+    """
     dsq1, dsq2, rsq = _dot(r1, r1), _dot(r2, r2), r * r
-    s = _dot(-r1, o) / seg_len_sq[bi, 0, ei]
+    s = _dot(-r1, o) / _dot(o, o)
     dl = -r1 - s[:, None] * o
     dsq_line = _dot(dl, dl)
     inv_t = 1.0 / tau_obst
-    n = bi.size
+    n = r.size
     pt = np.zeros((n, 2))
     dr = np.zeros((n, 2))
     keep = np.ones(n, dtype=bool)
@@ -213,6 +212,44 @@ def obstacle_lines(
     keep[m_right] = ~right_foreign[m_right]
     dr[m_right] = -right_leg[m_right]
     pt[m_right] = (rc + rad_t * _perp(-right_leg))[m_right]
+    return pt, dr, keep
+
+
+def obstacle_lines(
+    pos: np.ndarray, vel: np.ndarray, radius: np.ndarray, max_speed: np.ndarray, active: np.ndarray,
+    edges: ObstacleEdges, tau_obst: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """ORCA half-planes of the obstacle edges ``[B, E]`` for the ``active [B, M]`` agents ``pos, vel [B, M, 2]``.
+
+    Returns ``point, direction [A, L, 2]`` and ``valid [A, L]`` for the ``A`` active agents in
+    ``np.nonzero(active)`` order, each row's lines first (edge order), ``L`` the most lines of any agent.
+    Allowed velocities lie left of ``direction``.
+    """
+    use = _edges_in_range(pos, radius, max_speed, active, edges, tau_obst)
+    row_of = np.cumsum(active.ravel()).reshape(active.shape) - 1
+    n_rows = int(active.sum())
+    bi, mi, ei = np.nonzero(use)
+    n_lines = np.bincount(row_of[bi, mi], minlength=n_rows) if bi.size else np.zeros(n_rows, dtype=np.int64)
+    width = max(int(n_lines.max(initial=0)), 1)
+    point = np.zeros((n_rows, width, 2))
+    direction = np.zeros((n_rows, width, 2))
+    valid = np.zeros((n_rows, width), dtype=bool)
+    if bi.size == 0:
+        return point, direction, valid
+    rows = row_of[bi, mi]
+    slot = np.arange(bi.size) - np.concatenate([[0], np.cumsum(n_lines)])[rows]  # rank within the row
+    ai = (bi, mi)
+    r = radius[ai]
+    v = vel[ai]
+    p_agent = pos[bi, mi]
+    pt, dr, keep = np.empty((bi.size, 2)), np.empty((bi.size, 2)), np.empty(bi.size, dtype=bool)
+    for i in range(0, bi.size, _PAIR_CHUNK):  # blocks of pairs keep the many temporaries in cache
+        sl = slice(i, i + _PAIR_CHUNK)
+        b_, e_ = bi[sl], ei[sl]
+        pt[sl], dr[sl], keep[sl] = _edge_lines(
+            edges.p1[b_, e_] - p_agent[sl], edges.p2[b_, e_] - p_agent[sl], edges.p2[b_, e_] - edges.p1[b_, e_],
+            edges.d_prev[b_, e_], edges.d[b_, e_], edges.d_next[b_, e_], v[sl], r[sl], tau_obst,
+        )
     point[rows, slot] = pt
     direction[rows, slot] = dr
     valid[rows, slot] = keep
