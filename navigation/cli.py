@@ -1,4 +1,4 @@
-"""``pernav nav {train,eval,bench}``: HEIGHT training, evaluation against baselines, and benchmarks."""
+"""``pernav nav {train,eval,bench,rollout}``: HEIGHT training, evaluation against baselines, benchmarks, videos."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+PRESETS = Path(__file__).resolve().parents[1] / "configs" / "nav"
 OOD_ENVS = ("pernav/CrowdNavFewerHumans-v0", "pernav/CrowdNavMoreHumans-v0", "pernav/CrowdNavFewerObstacles-v0",
             "pernav/CrowdNavMoreObstacles-v0")
 
@@ -135,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_eval)
 
     p = sub.add_parser("bench", help="set_attention vs nn.MultiheadAttention build: latency, training steps/s, memory")
-    p.add_argument("config", nargs="?", default="configs/nav/height.yaml", help="preset giving network and PPO sizes")
+    p.add_argument("config", nargs="?", default=str(PRESETS / "height.yaml"), help="preset with network and PPO sizes")
     p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="dotted overrides")
     p.add_argument("--reps", type=int, default=30, help="latency samples per contender and batch size")
     p.add_argument("--updates", type=int, default=3, help="timed PPO updates per contender")
