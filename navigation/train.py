@@ -122,7 +122,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, stop_af
         out.mkdir(parents=True, exist_ok=True)
         with open(out / "config.yaml", "w") as f:
             yaml.safe_dump(config_to_dict(cfg), f, sort_keys=False)
-        writer = SummaryWriter(str(out / "tb"), purge_step=start)
+        writer = SummaryWriter(str(out / "tb"), purge_step=env_steps if resume else None)
     recent: deque[dict[str, Any]] = deque(maxlen=100)
     episodes_seen = 0
     bar = tqdm(range(start, cfg.total_updates), initial=start, total=cfg.total_updates, desc="ppo",
