@@ -7,8 +7,8 @@ through one batched ``scaled_dot_product_attention`` call. Work per query is ``(
 neighborhood (about 2–4× for the default tiles) but runs on SDPA's fused CPU kernel with no Python loop
 over positions. Dilation is removed first by regrouping tokens into their dilation groups.
 
-Sets: sets of equal key length are batched together and attended with no mask at all, so padding costs
-nothing; keys of length 0 give zeros.
+Sets: one masked SDPA call for small sets; large sets are split by length so padding costs nothing
+(see :func:`set_attention` for the measurements behind the threshold). Empty sets give zeros.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ from kernels.windows import axis_windows
 DEFAULT_TILE = {1: 64, 2: 8, 3: 4}
 #: queries per SDPA call (times batch); PERNAV_NA_CHUNK overrides
 CHUNK_QUERIES = int(os.environ.get("PERNAV_NA_CHUNK", "2048"))
+#: set_attention: sets with at least this many keys are split by length instead of masked
+BUCKET_MIN_KEYS = 256
 
 
 def _tile_sizes(spatial: tuple[int, ...], kernel: tuple[int, ...], stride: tuple[int, ...]) -> list[int]:
@@ -245,19 +247,42 @@ def set_attention(
 
     q ``[B, Lq, heads, dim]``, k ``[B, Lk, heads, dim]``, v ``[B, Lk, heads, dim_v]``, lengths ``[B]``.
     Returns ``[B, Lq, heads, dim_v]``; sets with no valid key give zeros.
+
+    Padding common to every set is cut off first. Small sets (fewer than ``BUCKET_MIN_KEYS`` keys) then
+    go through one masked SDPA call: measured on 2 CPU cores, SDPA's cost there is per (set, head)
+    rather than per key, so splitting by length only adds gathers (2048 sets × 32 keys: 2.9× slower).
+    Large sets are sorted by length and each run of equal length is one unmasked SDPA call on just its
+    valid keys (128 sets × 512 keys: 0.84× the masked call).
     """
-    b, lq, h, _ = q.shape
-    out = _zeros_in_graph(q, k, v)
-    qh, kh, vh = q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2)
-    for length in torch.unique(lengths).tolist():
-        if length == 0:
+    longest = int(lengths.max()) if lengths.numel() else 0
+    if longest == 0:
+        return _zeros_in_graph(q, k, v)
+    k, v = k[:, :longest], v[:, :longest]
+    if longest < BUCKET_MIN_KEYS:
+        valid = torch.arange(longest, device=k.device)[None, :] < lengths[:, None]
+        keep = valid[:, :, None, None]  # padding may hold anything (inf, NaN): it must not reach the output
+        k, v = torch.where(keep, k, 0.0), torch.where(keep, v, 0.0)
+        out = F.scaled_dot_product_attention(
+            q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2), attn_mask=valid[:, None, None, :], scale=scale
+        ).transpose(1, 2)
+        return torch.where((lengths > 0)[:, None, None, None], out, 0.0)
+    return _bucketed_set_attention(q, k, v, lengths, scale)
+
+
+def _bucketed_set_attention(
+    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, lengths: torch.Tensor, scale: float
+) -> torch.Tensor:
+    """One unmasked SDPA call per distinct length; same contract as :func:`set_attention`."""
+    order = torch.argsort(lengths, stable=True)
+    sizes, counts = torch.unique_consecutive(lengths[order], return_counts=True)
+    # Sets sorted by length; groups are split off (split's backward is one cat, where slicing would
+    # allocate a full-size zero gradient per group).
+    parts = [t.index_select(0, order).split(counts.tolist()) for t in (q, k, v)]
+    outs = []
+    for size, qs, ks, vs in zip(sizes.tolist(), *parts, strict=True):
+        if size == 0:
+            outs.append(_zeros_in_graph(qs, ks, vs))
             continue
-        idx = torch.nonzero(lengths == length).squeeze(1)
-        o = F.scaled_dot_product_attention(
-            qh.index_select(0, idx),
-            kh.index_select(0, idx)[:, :, :length],
-            vh.index_select(0, idx)[:, :, :length],
-            scale=scale,
-        )
-        out = out.index_copy(0, idx, o.transpose(1, 2))
-    return out
+        qh, kh, vh = qs.transpose(1, 2), ks[:, :size].transpose(1, 2), vs[:, :size].transpose(1, 2)
+        outs.append(F.scaled_dot_product_attention(qh, kh, vh, scale=scale).transpose(1, 2))
+    return torch.cat(outs).index_select(0, torch.argsort(order))
