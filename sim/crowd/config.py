@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 
 from sim.crowd.orca import OrcaParams
 from sim.crowd.social_force import SocialForceParams
@@ -157,7 +157,3 @@ class CrowdSimConfig:
         if self.scenario == "replay" and not self.replay_file:
             bad("replay_file", "scenario 'replay' needs a replay_file")
 
-
-def config_fields() -> list[str]:
-    """Names of all configuration fields (for CLI overrides)."""
-    return [f.name for f in fields(CrowdSimConfig)]

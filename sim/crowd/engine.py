@@ -15,7 +15,7 @@ from sim.crowd.geometry import lidar_scan, point_polygon_distance, wall_segments
 from sim.crowd.observation import build_observation, visible_humans
 from sim.crowd.orca import ObstacleEdges, orca_velocities
 from sim.crowd.replay import ReplayScene
-from sim.crowd.rewards import OUTCOMES, RUNNING, compute_reward
+from sim.crowd.rewards import RUNNING, compute_reward
 from sim.crowd.scenarios import SceneLayout, make_layout, new_human_goal
 from sim.crowd.social_force import sample_segments, social_force_step
 from sim.crowd.spaces import DISCRETE_ACTION_DELTAS
@@ -34,9 +34,6 @@ class StepInfo:
     path_length: np.ndarray
     intrusion_ratio: np.ndarray
     min_distance: np.ndarray
-
-    def outcome_names(self) -> list[str]:
-        return [OUTCOMES[i] for i in self.outcome]
 
 
 class CrowdBatch:
@@ -140,7 +137,7 @@ class CrowdBatch:
         self.min_distance[i] = np.inf
 
     def _refresh_static_geometry(self) -> None:
-        b, o = self.n, self.cfg.max_obstacles
+        b = self.n
         self.edges = ObstacleEdges.from_polygons(self.obstacles, self.obstacle_valid, self._walls)
         a = self.obstacles
         self.seg_a = np.concatenate([a.reshape(b, -1, 2), self._walls[:, :, 0]], axis=1)
@@ -159,7 +156,6 @@ class CrowdBatch:
             for i, x in enumerate(pts):
                 self.sf_points[i, : len(x)] = x
                 self.sf_mask[i, : len(x)] = True
-        del o
 
     # ------------------------------------------------------------------ step
     def robot_velocity(self) -> np.ndarray:

@@ -73,15 +73,17 @@ def _free_point(rng: np.random.Generator, cfg: CrowdSimConfig, obstacles: np.nda
 def _random_obstacles(cfg: CrowdSimConfig, rng: np.random.Generator) -> np.ndarray:
     n = int(rng.integers(cfg.obstacle_num - cfg.obstacle_num_range, cfg.obstacle_num + cfg.obstacle_num_range + 1))
     h, gap = cfg.arena_half_size, cfg.obstacle_gap
-    boxes: list[tuple[float, float, float, float]] = []
+    boxes = np.zeros((0, 4))  # cx, cy, w, d
     for _ in range(max(n, 0)):
-        for _ in range(_TRIES):
-            w, d = np.clip(rng.normal(cfg.obstacle_size_mean, cfg.obstacle_size_std, 2),
-                           cfg.obstacle_size_min, min(cfg.obstacle_size_max, 2 * h))
-            cx, cy = rng.uniform(-h + w / 2, h - w / 2), rng.uniform(-h + d / 2, h - d / 2)
-            if all(abs(cx - bx) * 2 >= w + bw + 2 * gap or abs(cy - by) * 2 >= d + bd + 2 * gap
-                   for bx, by, bw, bd in boxes):
-                boxes.append((cx, cy, w, d))
+        for _ in range(_TRIES // _BATCH):  # candidates in batches; the first that keeps the gaps wins
+            wd = np.clip(rng.normal(cfg.obstacle_size_mean, cfg.obstacle_size_std, (_BATCH, 2)),
+                         cfg.obstacle_size_min, min(cfg.obstacle_size_max, 2 * h))
+            c = rng.uniform(-h + wd / 2, h - wd / 2)
+            apart = ((np.abs(c[:, None, 0] - boxes[None, :, 0]) * 2 >= wd[:, None, 0] + boxes[None, :, 2] + 2 * gap)
+                     | (np.abs(c[:, None, 1] - boxes[None, :, 1]) * 2 >= wd[:, None, 1] + boxes[None, :, 3] + 2 * gap))
+            ok = np.flatnonzero(apart.all(axis=1))
+            if ok.size:
+                boxes = np.concatenate([boxes, np.concatenate([c[ok[0]], wd[ok[0]]])[None]])
                 break
         else:
             raise LayoutError(f"could not place {n} obstacles with {gap} m gaps in the {2 * h} m arena")
@@ -110,7 +112,9 @@ def _humans_on_circle(cfg: CrowdSimConfig, rng: np.random.Generator, obstacles: 
 
 
 def robot_start_goal(cfg: CrowdSimConfig, rng: np.random.Generator, obstacles: np.ndarray,
-                      start_region: Rect | None = None, goal_region: Rect | None = None):
+                     start_region: Rect | None = None, goal_region: Rect | None = None,
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Free robot start and goal: inside the given regions, else ``goal_distance_min…max`` apart."""
     r = cfg.robot_radius + 0.1
     for _ in range(_TRIES):
         s = _free_point(rng, cfg, obstacles, r, [], start_region)
@@ -132,8 +136,10 @@ def _counts(cfg: CrowdSimConfig, rng: np.random.Generator) -> tuple[int, int]:
     return max(moving, 0), max(static, 0)
 
 
-def _finish(cfg, rng, obstacles, robot, starts, goals, n_static, others, goal_mode, regions=None,
-            ) -> SceneLayout:
+def _finish(cfg: CrowdSimConfig, rng: np.random.Generator, obstacles: np.ndarray,
+            robot: tuple[np.ndarray, np.ndarray], starts: list[np.ndarray], goals: list[np.ndarray], n_static: int,
+            others: list[tuple], goal_mode: str, regions: list[Rect] | None = None) -> SceneLayout:
+    """Add ``n_static`` standing humans and assemble the layout."""
     r = cfg.human_radius + 0.1
     statics = [_free_point(rng, cfg, obstacles, r, others) for _ in range(n_static)]
     for p in statics:
