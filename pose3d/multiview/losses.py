@@ -73,6 +73,7 @@ def hungarian_l1(
     pseudo_hm: torch.Tensor,
     pseudo_vis: torch.Tensor,
     size: tuple[int, int],
+    pred_inside: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Visibility-weighted L1 between projected predictions and pseudo poses, matched one-to-one per view.
 
@@ -80,6 +81,7 @@ def hungarian_l1(
         pred_hm: [B, V, K, J, 2] projected predicted joints (heatmap px). pred_valid: [B, K] bool.
         pseudo_hm: [B, V, P, J, 2] pseudo poses (heatmap px). pseudo_vis: [B, V, P, J].
         size: (h, w), coordinates are divided by it.
+        pred_inside: [B, V, K, J] bool, projected joints that land in the heatmap (others are ignored).
     Returns:
         scalar mean matched cost (0 when nothing can be matched).
     """
@@ -94,8 +96,10 @@ def hungarian_l1(
                 continue
             p = pred_hm[b, v, keep] / scale  # [k, J, 2]
             g = pseudo_hm[b, v, people] / scale  # [q, J, 2]
-            w = (pseudo_vis[b, v, people] > 0).to(p.dtype)  # [q, J]
-            cost = ((p[:, None] - g[None]).abs().sum(-1) * w[None]).sum(-1) / w.sum(-1).clamp(min=1)[None]
+            w = (pseudo_vis[b, v, people] > 0).to(p.dtype)[None]  # [1, q, J]
+            if pred_inside is not None:
+                w = w * pred_inside[b, v, keep][:, None].to(p.dtype)  # [k, q, J]
+            cost = ((p[:, None] - g[None]).abs().sum(-1) * w).sum(-1) / w.sum(-1).clamp(min=1)
             rows, cols = linear_sum_assignment(cost.detach().cpu().numpy())
             costs.append(cost[torch.as_tensor(rows), torch.as_tensor(cols)])
     return torch.cat(costs).mean() if costs else pred_hm.sum() * 0

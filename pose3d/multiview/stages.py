@@ -166,8 +166,15 @@ class TrainStep(nn.Module):
             l1 = 0
             for s in range(sets):
                 B, K, J, _ = preds[s].shape
-                uv, _ = rigs[s].project(preds[s].reshape(B, K * J, 3))
+                uv, inside = rigs[s].project(preds[s].reshape(B, K * J, 3))
                 pseudo = to_heatmap_px(batch["joints_2d"], batch["affine"][:, s])
-                l1 = l1 + hungarian_l1(uv.reshape(B, -1, K, J, 2), valid, pseudo, batch["joints_2d_vis"], hs) / sets
+                V = uv.shape[1]
+                l1 = (
+                    l1
+                    + hungarian_l1(
+                        uv.reshape(B, V, K, J, 2), valid, pseudo, batch["joints_2d_vis"], hs, inside.reshape(B, V, K, J)
+                    )
+                    / sets
+                )
             out["loss_l1"] = tc.l1_weight * l1
         return out

@@ -104,3 +104,14 @@ def test_tiny_model_forward_finds_rendered_people() -> None:
     if valid.any():
         d = (out["poses"][0, valid] - out["centers"][0, valid, None]).abs()
         assert (d <= 1000 + 1e-3).all()
+
+
+def test_hungarian_l1_ignores_joints_projected_off_the_heatmap() -> None:
+    g = torch.rand(1, 1, 1, 15, 2) * 40
+    pred = g.clone()
+    pred[..., 3, :] = -1e4  # parked: not inside
+    inside = torch.ones(1, 1, 1, 15, dtype=torch.bool)
+    inside[..., 3] = False
+    args = (pred, torch.ones(1, 1, dtype=torch.bool), g, torch.ones(1, 1, 1, 15), (40, 80))
+    assert hungarian_l1(*args, inside) == 0
+    assert hungarian_l1(*args) > 10
