@@ -71,7 +71,7 @@ def lidar_scan(
     ao = rot(seg_a - origin[:, None])
     bo = rot(seg_b - origin[:, None])
     t_num = ao[..., 0] * bo[..., 1] - ao[..., 1] * bo[..., 0]  # det(ao, e) = det(ao, bo) < 0: sensor on the right
-    front = seg_valid & (t_num < 0)
+    front = seg_valid & (t_num < -1e-9)  # edge-on segments (t_num ≈ 0) cannot block a ray either
     n = max(int(front.sum(axis=1).max()), 1)
     order = np.argsort(~front, axis=1, kind="stable")[:, :n]
     front = np.take_along_axis(front, order, axis=1)[..., None]
@@ -79,7 +79,8 @@ def lidar_scan(
     far = np.array([2.0 * max_range, 1.0], dtype=np.float32)
     ao = np.where(front, np.take_along_axis(ao, order[..., None], axis=1), far).astype(np.float32)
     bo = np.where(front, np.take_along_axis(bo, order[..., None], axis=1), far * [1, -1]).astype(np.float32)
-    inv_t_num = 1.0 / (ao[..., 0] * bo[..., 1] - ao[..., 1] * bo[..., 0])  # [B, S], all < 0
+    t_num = np.where(front[..., 0], np.take_along_axis(t_num, order, axis=1), -2.0 * far[0])  # float64, all < 0
+    inv_t_num = (1.0 / t_num).astype(np.float32)  # [B, S]
     u = _ray_directions(n_rays)  # [2, R]
     # o + t u = a + s e hits the segment iff u lies between ao and bo: det(ao, u) ≤ 0 and det(u, bo) ≤ 0;
     # then 1 / t = det(u, e) / det(ao, e) with det(u, e) = det(ao, u) + det(u, bo) < 0. Layout [B, S, R]: the

@@ -56,3 +56,17 @@ def test_point_polygon_distance():
     pts = np.array([[0.0, 0.0], [3.0, 0.0], [2.0, 2.0], [0.5, -1.5]])
     d = point_polygon_distance(pts, sq)[:, 0]
     np.testing.assert_allclose(d, [0.0, 2.0, math.sqrt(2), 0.5])
+
+
+def test_lidar_sensor_in_line_with_an_edge():
+    """A sensor on the extension of a box edge (edge seen exactly edge-on) still gets finite, correct ranges."""
+    box = rect_polygon(2.0, 1.0, 1.0, 2.0)  # x 1.5..2.5, y 0..2: bottom edge on the line y = 0
+    walls = wall_segments(4.5)
+    seg_a = np.concatenate([box, walls[:, 0]])[None]
+    seg_b = np.concatenate([np.roll(box, -1, axis=0), walls[:, 1]])[None]
+    origin, heading = np.array([[0.0, 0.0]]), np.array([0.0])
+    fast = lidar_scan(origin, heading, seg_a, seg_b, np.ones((1, 8), bool), 360, 25.0)[0]
+    segs = list(zip(seg_a[0], seg_b[0], strict=True))
+    ref = [_ray_reference(origin[0], -math.pi + 2 * math.pi * k / 360, segs, 25.0) for k in range(360)]
+    assert np.all(np.isfinite(fast)) and fast.min() > 1.0
+    np.testing.assert_allclose(fast, ref, rtol=1e-5, atol=1e-5)
