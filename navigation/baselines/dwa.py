@@ -4,7 +4,9 @@ Candidates are the commands reachable this step (the 9 increments around the cur
 of the same window for continuous actions). Each is rolled out at constant (v, ω) over ``horizon`` seconds;
 humans move at their observed velocity; static geometry is the lidar hit points. A candidate whose arc
 comes closer than the robot radius to anything is discarded; the rest are scored by progress to the goal,
-clearance and speed. If none is safe, the one with the largest clearance is taken.
+clearance and speed. A candidate is admissible only if it can still stop before its closest point
+(clearance > v² / 2a, with a the deceleration one increment per step allows). If none is admissible, the one
+with the largest clearance is taken.
 """
 
 from __future__ import annotations
@@ -70,6 +72,7 @@ class DWAPolicy:
         progress = np.linalg.norm(sc.goal, axis=-1)[:, None] - end_to_goal
         score = (p.goal_weight * progress + p.clearance_weight * np.minimum(clearance, p.clearance_cap)
                  + p.speed_weight * v[..., 0])
-        score = np.where(clearance > 0, score, -np.inf)
+        decel = float(np.max(np.abs(DELTA_V))) / lim.dt
+        score = np.where(clearance > v[..., 0] ** 2 / (2 * decel), score, -np.inf)
         best = np.where(np.isfinite(score).any(1), score.argmax(1), clearance.argmax(1))
         return self.tracker.action(cand[np.arange(len(best)), best])
