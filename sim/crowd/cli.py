@@ -15,7 +15,13 @@ from sim.crowd.registration import PRESETS
 
 def _bench(args: argparse.Namespace) -> int:
     from sim.crowd.bench import machine_line, run_bench, save_results
+    from sim.crowd.pyrvo_batch import import_pyrvo
 
+    try:
+        import_pyrvo()
+    except ImportError as exc:
+        print(f"pernav sim bench: {exc}", file=sys.stderr)
+        return 2
     print(f"pernav sim bench — {machine_line()}")
     print(f"default scenario, {args.rounds} interleaved rounds of ~{args.steps_per_round} env-steps, medians")
     rows = run_bench(args.sizes, args.rounds, args.steps_per_round, args.seed)

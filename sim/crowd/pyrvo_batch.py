@@ -7,6 +7,8 @@ benchmark compares only how humans are stepped and batched. ``pyrvo`` is an opti
 
 from __future__ import annotations
 
+from types import ModuleType
+
 import numpy as np
 
 from sim.crowd.config import CrowdSimConfig
@@ -15,7 +17,7 @@ from sim.crowd.engine import CrowdBatch
 _FAR = 1.0e4  # where an invisible robot is parked inside RVO2
 
 
-def import_pyrvo():
+def import_pyrvo() -> ModuleType:
     """The ``pyrvo`` module, or an ImportError that says how to install it."""
     try:
         import pyrvo
@@ -34,7 +36,7 @@ class PyrvoCrowdBatch(CrowdBatch):
         self._pyrvo = import_pyrvo()
         self.sim = None
 
-    def reset_scenes(self, idx, seeds=None) -> None:
+    def reset_scenes(self, idx: np.ndarray | list[int], seeds: list[int | None] | None = None) -> None:
         super().reset_scenes(idx, seeds)
         cfg, p = self.cfg, self.cfg.orca
         sim = self._pyrvo.RVOSimulator(
