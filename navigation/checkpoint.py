@@ -36,6 +36,16 @@ def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> None:
         raise
 
 
+def export_policy(src: str | Path, dst: str | Path) -> int:
+    """Write the policy-only part of a training checkpoint (no optimizer state) to ``dst``; returns its bytes."""
+    data = load_checkpoint(src)
+    keep = {k: v for k, v in data.items() if k not in ("optimizer", "scheduler", "format", "version")}
+    keep["policy"] = {k: v.clone() for k, v in data["policy"].items()}
+    keep["exported_from"] = str(src)
+    save_checkpoint(dst, keep)
+    return Path(dst).stat().st_size
+
+
 def load_checkpoint(path: str | Path) -> dict[str, Any]:
     """Read a checkpoint written by :func:`save_checkpoint` (``weights_only=True``), checking its format."""
     path = Path(path)

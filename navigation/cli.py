@@ -1,4 +1,4 @@
-"""``pernav nav {train,eval,bench,rollout}``: HEIGHT training, evaluation against baselines, benchmarks, videos."""
+"""``pernav nav {train,eval,bench,rollout,export}``: HEIGHT training, evaluation, benchmarks, videos."""
 
 from __future__ import annotations
 
@@ -105,6 +105,14 @@ def _rollout(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export(args: argparse.Namespace) -> int:
+    from navigation.checkpoint import export_policy
+
+    size = export_policy(args.checkpoint, args.out)
+    print(f"policy of {args.checkpoint} written to {args.out} ({size / 1e6:.2f} MB)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pernav nav", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -152,6 +160,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--every", type=int, default=2, help="keep every N-th frame")
     p.add_argument("--out", default="outputs/nav/rollout.mp4")
     p.set_defaults(func=_rollout)
+
+    p = sub.add_parser("export", help="policy-only copy of a training checkpoint (what gets shipped)")
+    p.add_argument("checkpoint", help="training checkpoint (OUT_DIR/checkpoint.pt)")
+    p.add_argument("out", help="destination .pt")
+    p.set_defaults(func=_export)
     return parser
 
 

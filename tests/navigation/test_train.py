@@ -112,3 +112,14 @@ def test_continuous_actions_train(tmp_path):
     ckpt = load_checkpoint(out / "checkpoint.pt")
     assert "log_std" in ckpt["policy"] and ckpt["policy"]["action_out.weight"].shape[0] == 2
     assert not torch.equal(ckpt["policy"]["log_std"], torch.zeros(2))  # the Gaussian's std was trained
+
+
+def test_export_keeps_the_policy_only(tmp_path):
+    out = tmp_path / "run"
+    assert _train(out, "total_updates=1", "checkpoint_every=1") == 0
+    assert main(["export", str(out / "checkpoint.pt"), str(tmp_path / "policy.pt")]) == 0
+    full, slim = load_checkpoint(out / "checkpoint.pt"), load_checkpoint(tmp_path / "policy.pt")
+    assert "optimizer" not in slim and slim["config"] == full["config"] and slim["update"] == 1
+    for k, v in full["policy"].items():
+        assert torch.equal(v, slim["policy"][k])
+    assert (tmp_path / "policy.pt").stat().st_size < 0.5 * (out / "checkpoint.pt").stat().st_size
