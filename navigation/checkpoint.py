@@ -30,6 +30,7 @@ def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             torch.save(data, f)
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
