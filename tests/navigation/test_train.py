@@ -123,3 +123,20 @@ def test_export_keeps_the_policy_only(tmp_path):
     for k, v in full["policy"].items():
         assert torch.equal(v, slim["policy"][k])
     assert (tmp_path / "policy.pt").stat().st_size < 0.5 * (out / "checkpoint.pt").stat().st_size
+
+
+@pytest.mark.slow
+def test_ppo_learns_an_empty_arena(tmp_path):
+    """~4 min on 2 cores: 48k steps in an arena with walls only; the mean return rises by more than 8
+    (measured: −17.7 over the first 20 updates → −2.7 … −5 from update 80 on)."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    out = tmp_path / "empty"
+    assert main(["train", PRESET, "--no-progress", "--set", f"out_dir={out}", "total_updates=200",
+                 "checkpoint_every=200", "ppo.lr=3e-4", "env.env_id=pernav/CrowdNavCircleCrossing-v0",
+                 "env.overrides={human_num: 0, human_num_range: 0, static_human_num: 0, static_human_range: 0, "
+                 "time_limit: 20.0}"]) == 0
+    acc = EventAccumulator(str(out / "tb"))
+    acc.Reload()
+    returns = [e.value for e in acc.Scalars("charts/episode_return")]
+    assert sum(returns[-40:]) / 40 > sum(returns[:20]) / 20 + 8
