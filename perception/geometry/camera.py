@@ -24,6 +24,9 @@ import torch
 
 Array = TypeVar("Array", np.ndarray, torch.Tensor)
 
+#: Bound on |x/z|, |y/z| in :func:`project_points` (tan 89.9 deg ~ 573).
+MAX_NORMALIZED = 600.0
+
 #: Panoptic (y-up) to z-up axis change used by VoxelPose and SelfPose3d.
 PANOPTIC_TO_ZUP = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
 
@@ -100,7 +103,8 @@ def project_points(points: Array, K: Any, dist: Any, R: Any, t: Any, eps: float 
         points: world points (same unit as ``t``).
         K: intrinsics. dist: (k1, k2, p1, p2, k3). R, t: world-to-camera rotation and translation.
         eps: depths below this are clamped (points behind the camera get meaningless pixels;
-            use :func:`world_to_camera` to test ``z > 0``).
+            use :func:`world_to_camera` to test ``z > 0``). Normalised coordinates are clamped to
+            +-``MAX_NORMALIZED`` (rays more than 89.9 deg off-axis), which keeps results and gradients finite.
     Returns:
         [..., 2] pixel coordinates (u, v); numpy in, numpy out; torch in, differentiable torch out.
     """
@@ -116,7 +120,9 @@ def project_points(points: Array, K: Any, dist: Any, R: Any, t: Any, eps: float 
         raise ValueError(f"points must have shape [..., 3], got {tuple(p.shape)}")
     cam = p @ Rt.transpose(-1, -2) + tt
     z = cam[..., 2:3].clamp(min=eps)
-    uv = _apply_K(distort_normalized(cam[..., :2] / z, dt), Kt)
+    # bound the normalised coordinates so the distortion polynomial stays finite (and so do gradients)
+    xy = (cam[..., :2] / z).clamp(-MAX_NORMALIZED, MAX_NORMALIZED)
+    uv = _apply_K(distort_normalized(xy, dt), Kt)
     return uv.detach().numpy() if is_np else uv
 
 

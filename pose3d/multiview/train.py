@@ -155,6 +155,11 @@ def train(cfg: PoseConfig, resume: bool = False, init: str | None = None, progre
                 batch = {k: v.to(device) for k, v in batch.items()}
                 losses = step_module(batch, epoch)
                 optimizer.zero_grad(set_to_none=True)
+                if not torch.isfinite(losses["loss"]):
+                    raise FloatingPointError(
+                        f"{stage} epoch {epoch} iteration {it}: non-finite loss "
+                        f"{ {k: v.item() for k, v in losses.items()} }"
+                    )
                 if losses["loss"].requires_grad:
                     losses["loss"].backward()
                     optimizer.step()

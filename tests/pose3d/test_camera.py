@@ -121,3 +121,12 @@ def test_batched_cameras_match_one_by_one() -> None:
     out = project_points(pts, Ks, ds, Rs, ts)
     for i, c in enumerate(cams):
         np.testing.assert_allclose(out[i].numpy(), c.project(pts[i].numpy()), rtol=1e-10)
+
+
+def test_points_behind_or_beside_the_camera_keep_finite_gradients() -> None:
+    pts = torch.tensor([[0.0, 0.0, -5.0], [1e6, 0.0, 1e-9], [1.0, 2.0, 10.0]], requires_grad=True)
+    dist = torch.tensor([-0.3, 0.1, 0.001, 0.001, -0.05])
+    uv = project_points(pts, torch.tensor(K, dtype=torch.float32), dist, torch.eye(3), torch.zeros(3))
+    assert torch.isfinite(uv).all()
+    uv.sum().backward()
+    assert torch.isfinite(pts.grad).all()
