@@ -140,3 +140,11 @@ def test_ppo_learns_an_empty_arena(tmp_path):
     acc.Reload()
     returns = [e.value for e in acc.Scalars("charts/episode_return")]
     assert sum(returns[-40:]) / 40 > sum(returns[:20]) / 20 + 8
+
+
+@pytest.mark.parametrize("preset", ["dsrnn", "homogeneous", "height_cpu"])
+def test_other_presets_train(tmp_path, preset):
+    out = tmp_path / preset
+    assert main(["train", str(ROOT / f"configs/nav/{preset}.yaml"), "--no-progress", "--set", f"out_dir={out}",
+                 "total_updates=1", "checkpoint_every=1", *SMALL]) == 0
+    assert load_checkpoint(out / "checkpoint.pt")["config"]["network"]["name"] == preset.split("_")[0]
