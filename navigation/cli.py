@@ -62,7 +62,7 @@ def _eval(args: argparse.Namespace) -> int:
                                        args.trajectories if s_idx == 0 else 0, progress=not args.no_progress)
             results[title][policy.name] = summarize(records)
             trajs[policy.name] = tr
-            if s_idx == 0 and args.video:
+            if s_idx == 0 and args.video and spec == args.policy[0]:
                 video = out / f"rollout_{policy.name}.mp4"
                 outcome = record_episode(make_policy(spec, env_cfg), env_cfg, args.seed, video, every=2)
                 print(f"{policy.name}: episode seed {args.seed} {outcome}, video {video}")
@@ -138,7 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--num-envs", type=int, default=16, help="episodes stepped together")
     p.add_argument("--vector", default="native", choices=["native", "sync", "async"])
     p.add_argument("--trajectories", type=int, default=3, help="episodes drawn per policy (main scenario)")
-    p.add_argument("--video", action="store_true", help="also an mp4 of episode SEED per policy (main scenario)")
+    p.add_argument("--video", action="store_true", help="also an mp4 of episode SEED of the first --policy")
     p.add_argument("--out", default="outputs/nav/eval", help="report folder")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_eval)

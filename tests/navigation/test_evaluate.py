@@ -54,7 +54,7 @@ def test_eval_entry_point_writes_report(tmp_path):
     rc = main(["eval", "--policy", f"height={ckpt}", "--policy", "orca", "--episodes", "2", "--trajectories", "1",
                "--env-set", "time_limit=6.0", "--out", str(out), "--no-progress", "--video"])
     assert rc == 0
-    assert (out / "rollout_height.mp4").stat().st_size > 0 and (out / "rollout_orca.mp4").stat().st_size > 0
+    assert (out / "rollout_height.mp4").stat().st_size > 0 and not (out / "rollout_orca.mp4").exists()
     md = (out / "report.md").read_text()
     assert "| height | 2 |" in md and "| orca | 2 |" in md and "trajectories.png" in md
     assert "<table" in (out / "report.html").read_text()
