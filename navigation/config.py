@@ -33,6 +33,9 @@ class NetworkConfig:
     """ablation: False drops the robot-obstacle (lidar) branch"""
     attention_impl: str = "kernels"
     """kernels (``kernels.set_attention``, the default) or torch_mha (``nn.MultiheadAttention``, benchmark peer)"""
+    attention_backend: str = ""
+    """``kernels`` backend for every set attention: "" lets ``kernels.choose_backend`` pick, or reference / torch /
+    triton"""
     hh_heads: int = 8
     """heads of the human-human self-attention (HEIGHT: 8 over 128 channels)"""
     rh_temperature: float = 11 / math.sqrt(128)
@@ -107,6 +110,9 @@ class TrainConfig:
             raise ValueError(f"network.name={self.network.name!r}: expected one of {NETWORKS}")
         if self.network.attention_impl not in ATTENTION_IMPLS:
             raise ValueError(f"network.attention_impl={self.network.attention_impl!r}: expected {ATTENTION_IMPLS}")
+        if self.network.attention_backend not in ("", "reference", "torch", "triton"):
+            raise ValueError(f"network.attention_backend={self.network.attention_backend!r}: expected '', reference, "
+                             "torch or triton")
         if self.network.hidden_size % self.network.hh_heads:
             raise ValueError(f"network.hh_heads={self.network.hh_heads} must divide network.hidden_size")
         if self.env.vector not in ("native", "sync", "async"):

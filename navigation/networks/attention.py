@@ -17,11 +17,11 @@ class SelfAttentionOverSet(nn.Module):
     ``nn.MultiheadAttention`` with a key-padding mask.
     """
 
-    def __init__(self, dim: int, heads: int, impl: str = "kernels") -> None:
+    def __init__(self, dim: int, heads: int, impl: str = "kernels", backend: str | None = None) -> None:
         super().__init__()
         self.impl = impl
         if impl == "kernels":
-            self.attn: nn.Module = SetAttention(dim, heads)
+            self.attn: nn.Module = SetAttention(dim, heads, backend=backend)
         else:
             self.attn = nn.MultiheadAttention(dim, heads, batch_first=True)
 
@@ -42,9 +42,10 @@ class RobotToSetAttention(nn.Module):
     gives 0). ``torch_mha``: one-head ``nn.MultiheadAttention`` (with its own projections) over the same inputs.
     """
 
-    def __init__(self, query_dim: int, member_dim: int, attn_dim: int, temperature: float, impl: str = "kernels"):
+    def __init__(self, query_dim: int, member_dim: int, attn_dim: int, temperature: float, impl: str = "kernels",
+                 backend: str | None = None):
         super().__init__()
-        self.impl, self.temperature = impl, temperature
+        self.impl, self.temperature, self.backend = impl, temperature, backend
         if impl == "kernels":
             self.q = nn.Linear(query_dim, attn_dim)
             self.k = nn.Linear(member_dim, attn_dim)
@@ -60,7 +61,8 @@ class RobotToSetAttention(nn.Module):
         if self.impl == "kernels":
             q = self.q(query)[:, None, None, :]  # [B, 1, 1, attn]
             k = self.k(members)[:, :, None, :]  # [B, N, 1, attn]
-            out = set_attention(q, k, members[:, :, None, :], key_padding_mask=~mask, scale=self.temperature)
+            out = set_attention(q, k, members[:, :, None, :], key_padding_mask=~mask, scale=self.temperature,
+                                backend=self.backend)
             return out[:, 0, 0]
         pad = ~mask
         pad[:, 0] &= mask.any(dim=1)

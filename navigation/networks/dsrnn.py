@@ -28,6 +28,7 @@ class DSRNNTrunk(nn.Module):
     def __init__(self, cfg: NetworkConfig, lidar_rays: int, max_humans: int, max_obstacles: int) -> None:
         super().__init__()
         self.max_humans, self.hidden = max_humans, cfg.hidden_size
+        self.backend = cfg.attention_backend or None
         self.edge_embed = mlp([4, EDGE])
         self.edge_gru = nn.GRUCell(EDGE, EDGE)
         self.temporal_embed = mlp([2, EDGE])
@@ -60,7 +61,8 @@ class DSRNNTrunk(nn.Module):
             temp_h = self.temporal_gru(temp_in[:, s], temp_h * keep)
             q = self.q(temp_h)[:, None, None, :]
             k = self.k(edge_h)[:, :, None, :]
-            attended = set_attention(q, k, edge_h[:, :, None, :], key_padding_mask=~valid)[:, 0, 0]
+            v = edge_h[:, :, None, :]
+            attended = set_attention(q, k, v, key_padding_mask=~valid, backend=self.backend)[:, 0, 0]
             node_h = self.node_gru(torch.cat([node_in[:, s], temp_h, attended], dim=-1), node_h * keep)
             outs.append(node_h)
         return torch.stack(outs, dim=1), torch.cat([edge_h.flatten(1), temp_h, node_h], dim=1)

@@ -28,11 +28,13 @@ class HeightTrunk(nn.Module):
         self.robot_embed = mlp([ROBOT_FEATURES, 64])
         self.human_embed = mlp([HUMAN_FEATURES, 128])
         self.hh_attention = (
-            SelfAttentionOverSet(128, cfg.hh_heads, cfg.attention_impl) if cfg.human_human_attention else None
+            SelfAttentionOverSet(128, cfg.hh_heads, cfg.attention_impl, cfg.attention_backend or None)
+            if cfg.human_human_attention
+            else None
         )
         self.human_out = mlp([128, 64])
         self.rh_attention = (
-            RobotToSetAttention(64, 64, 128, cfg.rh_temperature, cfg.attention_impl)
+            RobotToSetAttention(64, 64, 128, cfg.rh_temperature, cfg.attention_impl, cfg.attention_backend or None)
             if cfg.robot_human_attention
             else None
         )

@@ -24,7 +24,7 @@ class HomogeneousTrunk(nn.Module):
     def __init__(self, cfg: NetworkConfig, lidar_rays: int) -> None:
         super().__init__()
         self.embed = mlp([NODE_FEATURES, 128])
-        self.attention = SelfAttentionOverSet(128, cfg.hh_heads, cfg.attention_impl)
+        self.attention = SelfAttentionOverSet(128, cfg.hh_heads, cfg.attention_impl, cfg.attention_backend or None)
         self.out = mlp([128 + 128, 128])
         self.gru = MaskedGRU(128, cfg.hidden_size)
         self.state_size = self.feature_size = cfg.hidden_size

@@ -14,11 +14,11 @@ SMALL = ["ppo.num_envs=2", "ppo.num_steps=4", "ppo.epochs=1"]
 def test_bench_measures_both_builds():
     res = run_bench(load_config("configs/nav/height.yaml", SMALL), reps=2, train_updates=1, memory=False)
     for batch in (1, 256):
-        assert set(res["latency_ms"][batch]) == {"kernels", "torch_mha"}
+        assert set(res["latency_ms"][batch]) == {"kernels", "kernels/reference", "torch_mha"}
         assert all(v > 0 for v in res["latency_ms"][batch].values())
     assert all(v > 0 for v in res["train_steps_per_s"].values())
     table = format_bench(res)
-    assert "torch_mha / kernels" in table and "batch 256" in table
+    assert "torch_mha / kernels" in table and "batch 256" in table and "kernels/reference" in table
 
 
 @pytest.mark.slow

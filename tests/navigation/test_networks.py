@@ -168,3 +168,12 @@ def test_continuous_head_is_gaussian(obs):
 def test_missing_observation_key_is_named():
     with pytest.raises(KeyError, match="point_clouds"):
         to_tensors({k: np.zeros(1) for k in KEYS if k != "point_clouds"})
+
+
+@pytest.mark.parametrize("name", NETWORKS)
+def test_attention_backends_agree(obs, name):
+    """Every kernels backend computes the same network (the choice is only about speed)."""
+    ref = _run(_policy(NetworkConfig(name=name, attention_backend="reference")), obs)
+    fast = _run(_policy(NetworkConfig(name=name, attention_backend="torch")), obs)
+    for a, b in zip(ref, fast, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)

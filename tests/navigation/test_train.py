@@ -81,7 +81,8 @@ def test_existing_run_needs_resume(tmp_path, capsys):
 @pytest.mark.parametrize(
     "override,needle",
     [("ppo.bogus=1", "ppo.bogus: unknown key"), ("network.name=resnet", "network.name='resnet'"),
-     ("env.env_id=pernav/Nope-v0", "not registered"), ("ppo.num_minibatches=3", "must divide")],
+     ("env.env_id=pernav/Nope-v0", "not registered"), ("ppo.num_minibatches=3", "must divide"),
+     ("network.attention_backend=cuda", "attention_backend='cuda'"), ("ppo.lr=fast", "ppo.lr='fast'")],
 )
 def test_bad_config_is_named(tmp_path, capsys, override, needle):
     assert _train(tmp_path / "run", override) == 2
