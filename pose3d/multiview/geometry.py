@@ -56,6 +56,17 @@ class Rig:
     def with_affine(self, affine: torch.Tensor) -> Rig:
         return Rig(self.K, self.dist, self.R, self.t, affine, self.heatmap_size)
 
+    def repeat_interleave(self, k: int) -> Rig:
+        """Each frame's rig ``k`` times in a row (one per proposal)."""
+        return Rig(
+            self.K.repeat_interleave(k, 0),
+            self.dist.repeat_interleave(k, 0),
+            self.R.repeat_interleave(k, 0),
+            self.t.repeat_interleave(k, 0),
+            self.affine.repeat_interleave(k, 0),
+            self.heatmap_size,
+        )
+
     def select(self, idx: torch.Tensor | slice) -> Rig:
         """Rows ``idx`` of the batch."""
         return Rig(self.K[idx], self.dist[idx], self.R[idx], self.t[idx], self.affine[idx], self.heatmap_size)

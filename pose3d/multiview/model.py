@@ -125,7 +125,7 @@ class SelfPose3dModel(nn.Module):
         return self.root_net(cube).squeeze(1)
 
     def poses(self, heatmaps: torch.Tensor, rig: Rig, centers: torch.Tensor) -> torch.Tensor:
-        """Per-proposal pose cubes + soft-argmax.
+        """Per-proposal pose cubes + soft-argmax, all proposals of a frame in one V2V batch.
 
         Args:
             heatmaps: [B, V, J, h, w]. centers: [B, K, 3] proposal centres (mm).
@@ -133,12 +133,24 @@ class SelfPose3dModel(nn.Module):
             [B, K, J, 3] joints (mm).
         """
         B, K = centers.shape[:2]
-        out = []
-        for k in range(K):
-            cube = project_to_cube(heatmaps, rig, centers[:, k], self.pose_offsets)
-            grid = centers[:, k, None, None, None, :] + self.pose_offsets
-            out.append(soft_argmax(self.pose_net(cube), grid, self.cfg.softargmax_beta))
-        return torch.stack(out, 1) if out else heatmaps.new_zeros(B, 0, self.cfg.num_joints, 3)
+        if K == 0:
+            return heatmaps.new_zeros(B, 0, self.cfg.num_joints, 3)
+        flat = centers.reshape(B * K, 3)
+        cubes = project_to_cube(heatmaps.repeat_interleave(K, 0), rig.repeat_interleave(K), flat, self.pose_offsets)
+        grid = flat[:, None, None, None, :] + self.pose_offsets
+        return soft_argmax(self.pose_net(cubes), grid, self.cfg.softargmax_beta).reshape(B, K, -1, 3)
+
+    def poses_of_valid(
+        self, heatmaps: torch.Tensor, rig: Rig, centers: torch.Tensor, valid: torch.Tensor
+    ) -> torch.Tensor:
+        """:meth:`poses` computed only for ``valid`` [B, K] proposals; zeros elsewhere. Returns [B, K, J, 3]."""
+        out = heatmaps.new_zeros(*centers.shape[:2], self.cfg.num_joints, 3)
+        for b in range(centers.shape[0]):
+            keep = valid[b].nonzero().flatten()
+            if len(keep):
+                one = self.poses(heatmaps[b : b + 1], rig.select(slice(b, b + 1)), centers[b : b + 1, keep])[0]
+                out = out.index_put((torch.full_like(keep, b), keep), one)
+        return out
 
     @torch.no_grad()
     def propose(self, heatmaps: torch.Tensor, rig: Rig) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -163,13 +175,7 @@ class SelfPose3dModel(nn.Module):
             heatmaps = self.heatmaps(images)
         cube, centers, scores = self.propose(heatmaps, rig)
         valid = scores > self.cfg.proposal_threshold
-        poses = heatmaps.new_zeros(*centers.shape[:2], self.cfg.num_joints, 3)
-        for b in range(centers.shape[0]):
-            keep = valid[b].nonzero().flatten()
-            if len(keep):
-                poses[b, keep] = self.poses(heatmaps[b : b + 1], rig.select(slice(b, b + 1)), centers[b : b + 1, keep])[
-                    0
-                ]
+        poses = self.poses_of_valid(heatmaps, rig, centers, valid)
         return {
             "heatmaps": heatmaps,
             "root_cube": cube,

@@ -149,7 +149,7 @@ class TrainStep(nn.Module):
         valid = scores > mc.proposal_threshold
         if not valid.any():  # nothing to render yet (untrained root net): only the 2D term, if any
             return out
-        preds = [model.poses(heat[s], rigs[s], centers) for s in range(sets)]
+        preds = [model.poses_of_valid(heat[s], rigs[s], centers, valid) for s in range(sets)]
         attn = (
             [model.attention_maps(batch["images"][:, s]) for s in range(sets)] if model.attention is not None else None
         )
