@@ -28,6 +28,7 @@ from sim.synthetic.omnihd.world import World, make_world
 
 BASE_TIMESTAMP_US = 1_693_700_000_000_000
 CLIP_SPACING_US = 120_000_000
+SEED_SPACING_US = 10_000_000_000  # scene tokens of different seeds never collide (up to 83 clips per seed)
 RADAR_DELAY_US = 12_000  # each radar fires slightly before the LiDAR sync time, radar i by (i+1) x this
 
 
@@ -93,7 +94,7 @@ def write_dataset(root: str | Path, cfg: GeneratorConfig, progress: bool = True)
         duration = cfg.frames * cfg.frame_interval_s
         ego_speed = float(rng.uniform(4.0, 9.0))
         world = make_world(rng, length=ego_speed * duration + 10, ego_speed=ego_speed, num_agents=cfg.agents)
-        scene = str(BASE_TIMESTAMP_US + clip * CLIP_SPACING_US + 33_000 * (cfg.seed % 1000))
+        scene = str(BASE_TIMESTAMP_US + (cfg.seed % 10_000) * SEED_SPACING_US + clip * CLIP_SPACING_US)
         scenes.append(scene)
         tables["meta"].append({"token": scene, "description": f"synthetic street, seed {cfg.seed}, clip {clip}"})
         calib = {c.name: {"intrinsic": c.K.tolist(), "distortion": c.dist.tolist(), "camera2ego": _pose_list(c.cam2ego)}
