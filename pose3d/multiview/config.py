@@ -71,6 +71,8 @@ class ModelConfig:
     """per-person cube size (mm)"""
     pose_cube: list[int] = field(default_factory=lambda: [64, 64, 64])
     """pose-net voxels (each divisible by 4)"""
+    min_views: int = 1
+    """voxels seen by fewer views are zeroed in the cubes (1 = VoxelPose: mean over the views that see it)"""
     v2v_width: int = 16
     """V2V base width (both nets)"""
     max_people: int = 10

@@ -14,11 +14,14 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
-def project_to_cube(heatmaps: torch.Tensor, rig: Rig, centers: torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
+def project_to_cube(
+    heatmaps: torch.Tensor, rig: Rig, centers: torch.Tensor, offsets: torch.Tensor, min_views: int = 1
+) -> torch.Tensor:
     """Fill cubes by sampling every view's heatmaps at the projections of the voxel centres.
 
     Projection includes lens distortion; views where a voxel falls outside the image (or behind the
-    camera) do not count; the result is the mean over the other views, clamped to [0, 1].
+    camera) do not count; the result is the mean over the other views, clamped to [0, 1], and zero
+    where fewer than ``min_views`` views see the voxel (one view alone only says "somewhere on this ray").
 
     Args:
         heatmaps: [B, V, C, h, w]. rig: cameras of the B frames.
@@ -35,7 +38,8 @@ def project_to_cube(heatmaps: torch.Tensor, rig: Rig, centers: torch.Tensor, off
         heatmaps.reshape(B * V, C, h, w), norm.reshape(B * V, 1, -1, 2), align_corners=True
     ).reshape(B, V, C, -1)
     valid = valid.unsqueeze(2).to(sampled.dtype)
-    cube = (sampled * valid).sum(1) / valid.sum(1).clamp(min=1)
+    count = valid.sum(1)
+    cube = (sampled * valid).sum(1) / count.clamp(min=1) * (count >= min_views)
     return cube.clamp(0, 1).reshape(B, C, X, Y, Z)
 
 
@@ -121,7 +125,9 @@ class SelfPose3dModel(nn.Module):
     def root_cube(self, root_heatmaps: torch.Tensor, rig: Rig) -> torch.Tensor:
         """[B, V, 1, h, w] root heatmaps -> [B, X, Y, Z] root-net output."""
         B = root_heatmaps.shape[0]
-        cube = project_to_cube(root_heatmaps, rig, self.space_center.expand(B, 3), self.root_offsets)
+        cube = project_to_cube(
+            root_heatmaps, rig, self.space_center.expand(B, 3), self.root_offsets, self.cfg.min_views
+        )
         return self.root_net(cube).squeeze(1)
 
     def poses(self, heatmaps: torch.Tensor, rig: Rig, centers: torch.Tensor) -> torch.Tensor:
@@ -136,7 +142,9 @@ class SelfPose3dModel(nn.Module):
         if K == 0:
             return heatmaps.new_zeros(B, 0, self.cfg.num_joints, 3)
         flat = centers.reshape(B * K, 3)
-        cubes = project_to_cube(heatmaps.repeat_interleave(K, 0), rig.repeat_interleave(K), flat, self.pose_offsets)
+        cubes = project_to_cube(
+            heatmaps.repeat_interleave(K, 0), rig.repeat_interleave(K), flat, self.pose_offsets, self.cfg.min_views
+        )
         grid = flat[:, None, None, None, :] + self.pose_offsets
         return soft_argmax(self.pose_net(cubes), grid, self.cfg.softargmax_beta).reshape(B, K, -1, 3)
 

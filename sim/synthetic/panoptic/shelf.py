@@ -75,9 +75,10 @@ def write_shelf_sequence(root: Path, cfg: ShelfSynthConfig, seed: int = 0, progr
     calib, cams = {}, []
     for i in range(lay["cameras"]):
         ang = 2 * np.pi * i / lay["cameras"] + rng.uniform(-0.3, 0.3)
-        center = np.array([cx + 4500 * np.cos(ang), cy + 4500 * np.sin(ang), rng.uniform(1800, 2600)])
+        # on the walls, outside the 8 x 8 m capture space, as in the real rooms
+        center = np.array([cx + 6000 * np.cos(ang), cy + 6000 * np.sin(ang), rng.uniform(1800, 2600)])
         R, t = look_at(center, np.array([cx, cy, 900.0]))
-        f = width * rng.uniform(0.95, 1.05)
+        f = 1.2 * width * rng.uniform(0.95, 1.05)
         K = np.array([[f, 0, width / 2], [0, f, height / 2], [0, 0, 1]])
         dist = np.array([rng.uniform(-0.2, -0.1), rng.uniform(0.0, 0.1), 0.0, 0.0, 0.0])
         cams.append((K, dist, R, t))
