@@ -72,6 +72,8 @@ def draw_3d(frame: FrameSample, poses: np.ndarray, path: str | Path) -> None:
             ax.plot(*pose[[a, b]].T, color=colours[i % 10], lw=2)
     centres = np.array([v.camera.center for v in frame.views])
     ax.scatter(*centres.T, marker="^", color="tab:gray", label="cameras")
+    everything = np.concatenate([centres, *frame.joints_3d, *poses]) if len(poses) + len(frame.joints_3d) else centres
+    ax.set_box_aspect(np.ptp(everything, axis=0) + 1.0)  # equal scale on all axes
     ax.set_xlabel("x (mm)")
     ax.set_ylabel("y (mm)")
     ax.set_zlabel("z (mm)")
