@@ -50,7 +50,8 @@ def soft_argmax(cube: torch.Tensor, grid: torch.Tensor, beta: float) -> torch.Te
 
 
 def nms_proposals(root_cube: torch.Tensor, grid: torch.Tensor, max_people: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """3D max-pool NMS: local maxima of the root cube, best ``max_people`` of them.
+    """3D max-pool NMS: local maxima of the root cube, best ``max_people`` of them, each refined to the
+    score-weighted centroid of its 3x3x3 neighbourhood (sub-voxel; a plain VoxelPose peak is the voxel).
 
     Args:
         root_cube: [B, X, Y, Z]. grid: [X, Y, Z, 3] voxel centres (mm).
@@ -60,7 +61,14 @@ def nms_proposals(root_cube: torch.Tensor, grid: torch.Tensor, max_people: int) 
     pooled = nn.functional.max_pool3d(root_cube.unsqueeze(1), 3, stride=1, padding=1).squeeze(1)
     peaks = torch.where(root_cube == pooled, root_cube, torch.zeros_like(root_cube)).flatten(1)
     scores, idx = peaks.topk(min(max_people, peaks.shape[1]), dim=1)
-    return grid.reshape(-1, 3)[idx], scores
+    weight = root_cube.clamp(min=0).unsqueeze(1)  # [B, 1, X, Y, Z]
+    ones = weight.new_ones(1, 1, 3, 3, 3)
+    den = nn.functional.conv3d(weight, ones, padding=1)
+    coords = grid.permute(3, 0, 1, 2).unsqueeze(1)  # [3, 1, X, Y, Z]
+    num = torch.cat([nn.functional.conv3d(weight * coords[c], ones, padding=1) for c in range(3)], 1)
+    refined = torch.where(den > 1e-6, num / den.clamp(min=1e-6), grid.permute(3, 0, 1, 2).unsqueeze(0))
+    centers = torch.gather(refined.flatten(2), 2, idx.unsqueeze(1).expand(-1, 3, -1)).transpose(1, 2)
+    return centers, scores
 
 
 class SelfPose3dModel(nn.Module):

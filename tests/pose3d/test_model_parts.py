@@ -69,7 +69,9 @@ def test_nms_and_soft_argmax() -> None:
     cube[0, 2, 3, 1], cube[0, 2, 4, 1], cube[0, 6, 6, 2] = 0.9, 0.8, 0.7  # 0.8 is next to 0.9: suppressed
     centers, scores = nms_proposals(cube, offsets, 3)
     assert np.allclose(scores[0, :2], [0.9, 0.7])
-    torch.testing.assert_close(centers[0, 0], offsets[2, 3, 1])
+    # sub-voxel refinement: score-weighted centroid of the 3x3x3 neighbourhood
+    torch.testing.assert_close(centers[0, 0], (0.9 * offsets[2, 3, 1] + 0.8 * offsets[2, 4, 1]) / 1.7)
+    torch.testing.assert_close(centers[0, 1], offsets[6, 6, 2])  # isolated peak stays on its voxel
     sharp = torch.full((1, 1, 8, 8, 4), -1.0)
     sharp[0, 0, 5, 1, 2] = 1.0
     got = soft_argmax(sharp, offsets[None], 100.0)
