@@ -117,3 +117,18 @@ def test_hungarian_l1_ignores_joints_projected_off_the_heatmap() -> None:
     args = (pred, torch.ones(1, 1, dtype=torch.bool), g, torch.ones(1, 1, 1, 15), (40, 80))
     assert hungarian_l1(*args, inside) == 0
     assert hungarian_l1(*args) > 10
+
+
+def test_batched_projection_matches_per_view_loop_and_bench_runs() -> None:
+    from pose3d.multiview.bench import format_bench, per_view_loop_projection, run_bench
+
+    rig = _rig((48, 64))
+    heat = torch.rand(1, 4, 3, 48, 64)
+    offsets = cube_offsets((2000.0, 2000.0, 2000.0), (8, 8, 8))
+    center = torch.tensor([[100.0, -200.0, 900.0]])
+    torch.testing.assert_close(
+        project_to_cube(heat, rig, center, offsets), per_view_loop_projection(heat, rig, center, offsets)
+    )
+    cfg = ModelConfig(input="detections", image_size=[128, 64], root_cube=[8, 8, 4], pose_cube=[8, 8, 8], v2v_width=4)
+    res = run_bench(cfg, views=2, people=2, repeats=1)
+    assert res["ratio_root_projection_peer_over_ours"] > 0 and "peak memory" in format_bench(res)
