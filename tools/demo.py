@@ -16,6 +16,7 @@ STEPS: list[tuple[str, list[str]]] = [
     ("attention kernels: correctness against the float64 reference", ["kernels", "check"]),
     ("attention kernels: benchmark", ["kernels", "bench", "--repeats", "3", "--out", "outputs/kernels/bench.md"]),
     ("crowd simulator: ORCA-as-robot rollouts in the default scenario (video + metrics)", ["sim", "rollout"]),
+    ("occupancy: MetaOcc on a held-out generated clip (shipped checkpoint)", ["occ", "demo"]),
 ]
 
 
