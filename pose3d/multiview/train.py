@@ -48,6 +48,7 @@ def checkpoint_state(
     epoch: int,
     iteration: int,
     optimizer: torch.optim.Optimizer | None,
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
 ) -> dict:
     """Tensors + plain metadata only."""
     return {
@@ -58,6 +59,7 @@ def checkpoint_state(
         "epoch": epoch,
         "iteration": iteration,
         "optimizer": optimizer.state_dict() if optimizer is not None else {},
+        "scheduler": scheduler.state_dict() if scheduler is not None else {},
     }
 
 
@@ -106,9 +108,8 @@ def train(cfg: PoseConfig, resume: bool = False, init: str | None = None, progre
         first_epoch, skip_iters = 0, 0
         if resuming:
             optimizer.load_state_dict(state["optimizer"])
+            sched.load_state_dict(state["scheduler"])
             first_epoch, skip_iters = state["epoch"], state["iteration"]
-            for _ in range(first_epoch):
-                sched.step()
         needs_images = cfg.model.input == "images" and (
             stage != "rootnet" or tc.weight_root_reg > 0 or tc.objective == "supervised"
         )
@@ -171,11 +172,11 @@ def train(cfg: PoseConfig, resume: bool = False, init: str | None = None, progre
                         writer.add_scalar(f"losses/{stage}/{k}", v.item(), global_step)
                     writer.add_scalar(f"charts/{stage}/lr", optimizer.param_groups[0]["lr"], global_step)
                 if rank == 0 and (it + 1) % tc.checkpoint_every == 0:
-                    save_checkpoint(ckpt_path, checkpoint_state(model, cfg, stage, epoch, it + 1, optimizer))
+                    save_checkpoint(ckpt_path, checkpoint_state(model, cfg, stage, epoch, it + 1, optimizer, sched))
             bar.close()
             sched.step()
             if rank == 0:
-                save_checkpoint(ckpt_path, checkpoint_state(model, cfg, stage, epoch + 1, 0, optimizer))
+                save_checkpoint(ckpt_path, checkpoint_state(model, cfg, stage, epoch + 1, 0, optimizer, sched))
         state = None
         if rank == 0:
             save_checkpoint(out / f"model_{stage}.pt", checkpoint_state(model, cfg, stage, tc.epochs, 0, None))
