@@ -17,7 +17,7 @@ STEPS: list[tuple[str, list[str]]] = [
     ("attention kernels: benchmark", ["kernels", "bench", "--repeats", "3", "--out", "outputs/kernels/bench.md"]),
     ("crowd simulator: ORCA-as-robot rollouts in the default scenario (video + metrics)", ["sim", "rollout"]),
     ("occupancy: MetaOcc on a held-out generated clip (shipped checkpoint)", ["occ", "demo"]),
-    ("multi-view 3D pose: SelfPose3d on a generated sequence (shipped checkpoint)", ["pose", "demo", "--out", "outputs/pose_demo"]),
+    ("multi-view 3D pose: SelfPose3d on a generated sequence", ["pose", "demo", "--out", "outputs/pose_demo"]),
 ]
 
 
