@@ -16,6 +16,12 @@ STEPS: list[tuple[str, list[str]]] = [
     ("attention kernels: correctness against the float64 reference", ["kernels", "check"]),
     ("attention kernels: benchmark", ["kernels", "bench", "--repeats", "3", "--out", "outputs/kernels/bench.md"]),
     ("crowd simulator: ORCA-as-robot rollouts in the default scenario (video + metrics)", ["sim", "rollout"]),
+    (
+        "navigation: HEIGHT checkpoint vs ORCA, social force, DWA (report, trajectories, video)",
+        ["nav", "eval", "--policy", "height=navigation/checkpoints/height_cpu.pt", "--policy", "orca",
+         "--policy", "social_force", "--policy", "dwa", "--episodes", "16", "--trajectories", "2", "--video",
+         "--out", "outputs/nav/demo", "--no-progress"],
+    ),  # fmt: skip
     ("occupancy: MetaOcc on a held-out generated clip (shipped checkpoint)", ["occ", "demo"]),
     ("multi-view 3D pose: SelfPose3d on a generated sequence", ["pose", "demo", "--out", "outputs/pose_demo"]),
 ]
