@@ -18,8 +18,9 @@ import numpy as np
 import scipy.io
 from tqdm import tqdm
 
+from sim.synthetic.atomic import write_bytes_atomic
 from sim.synthetic.panoptic.body import HEAD_BOTTOM, HEAD_TOP, spawn_walkers
-from sim.synthetic.panoptic.files import rounded, write_bytes, write_image, write_json
+from sim.synthetic.panoptic.files import rounded, write_image, write_json
 from sim.synthetic.panoptic.render import background, look_at, project, render_people
 
 #: Body joints in Shelf-14 order and in COCO-17 order.
@@ -133,6 +134,6 @@ def write_shelf_sequence(root: Path, cfg: ShelfSynthConfig, seed: int = 0, progr
         cells[0, a] = col
     buf = io.BytesIO()
     scipy.io.savemat(buf, {"actor3D": cells})
-    write_bytes(root / "actorsGT.mat", buf.getvalue())
-    write_bytes(root / f"pred_{cfg.name}_maskrcnn_hrnet_coco.pkl", pickle.dumps(dets, protocol=4))
+    write_bytes_atomic(root / "actorsGT.mat", buf.getvalue())
+    write_bytes_atomic(root / f"pred_{cfg.name}_maskrcnn_hrnet_coco.pkl", pickle.dumps(dets, protocol=4))
     return root
