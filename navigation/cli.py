@@ -30,7 +30,8 @@ OOD_ENVS = ("pernav/CrowdNavFewerHumans-v0", "pernav/CrowdNavMoreHumans-v0", "pe
 def _eval(args: argparse.Namespace) -> int:
     import gymnasium as gym
 
-    from navigation.config import EnvConfig, apply_overrides
+    from configs.schema import apply_overrides
+    from navigation.config import EnvConfig
     from navigation.evaluate import run_episodes, summarize
     from navigation.policies import make_policy
     from navigation.report import plot_trajectories, write_report
@@ -95,7 +96,8 @@ def _bench(args: argparse.Namespace) -> int:
 
 
 def _rollout(args: argparse.Namespace) -> int:
-    from navigation.config import EnvConfig, apply_overrides
+    from configs.schema import apply_overrides
+    from navigation.config import EnvConfig
     from navigation.policies import make_policy
     from navigation.video import record_episode
 

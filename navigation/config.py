@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, get_type_hints
+from typing import Any
 
-import yaml
+from configs import schema
 
 NETWORKS = ("height", "homogeneous", "dsrnn")
 ATTENTION_IMPLS = ("kernels", "torch_mha")
@@ -130,88 +130,25 @@ class TrainConfig:
             raise ValueError(f"ppo: need 0<gamma<=1, 0<=gae_lambda<=1, clip>0, lr>0, got {p}")
 
 
-def _build(cls: type, data: dict[str, Any], where: str) -> Any:
-    """Dataclass ``cls`` from a nested dict, rejecting unknown keys with their dotted path."""
-    known = {f.name: f for f in fields(cls)}
-    hints = get_type_hints(cls)
-    kwargs = {}
-    for key, value in data.items():
-        if key not in known:
-            raise ValueError(f"{where}{key}: unknown key (expected one of {sorted(known)})")
-        sub = _DATACLASS_FIELDS.get((cls, key))
-        kwargs[key] = _build(sub, value or {}, f"{where}{key}.") if sub else _coerce(hints[key], value, where + key)
-    return cls(**kwargs)
-
-
-def _coerce(kind: Any, value: Any, name: str) -> Any:
-    """Check a scalar against its field type (YAML reads ``3e-4`` as a string: accept numeric strings)."""
-    if kind is bool:
-        if not isinstance(value, bool):
-            raise ValueError(f"{name}={value!r}: expected true or false")
-        return value
-    if kind in (int, float):
-        try:
-            number = kind(value)
-        except (TypeError, ValueError):
-            raise ValueError(f"{name}={value!r}: expected a number ({kind.__name__})") from None
-        if kind is int and number != float(value):
-            raise ValueError(f"{name}={value!r}: expected an integer")
-        return number
-    if kind is str and not isinstance(value, str):
-        raise ValueError(f"{name}={value!r}: expected a string")
-    if kind == dict[str, Any] and not isinstance(value, dict):
-        raise ValueError(f"{name}={value!r}: expected a mapping")
-    return value
-
-
-_DATACLASS_FIELDS = {
-    (TrainConfig, "network"): NetworkConfig,
-    (TrainConfig, "ppo"): PPOConfig,
-    (TrainConfig, "env"): EnvConfig,
-}
-
-
 def config_from_dict(data: dict[str, Any]) -> TrainConfig:
     """Rebuild (and validate) a :class:`TrainConfig` from ``asdict`` output or parsed YAML."""
-    cfg = _build(TrainConfig, data, "")
+    cfg = schema.from_dict(TrainConfig, data)
     cfg.validate()
     return cfg
 
 
-def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
-    """Set ``a.b.c=value`` entries (value parsed as YAML) in a nested dict; returns the dict."""
-    for item in overrides:
-        if "=" not in item:
-            raise ValueError(f"override {item!r}: expected dotted.key=value")
-        key, raw = item.split("=", 1)
-        node = data
-        parts = key.split(".")
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-            if not isinstance(node, dict):
-                raise ValueError(f"override {item!r}: {part} is not a section")
-        node[parts[-1]] = yaml.safe_load(raw)
-    return data
-
-
 def load_config(path: str | Path, overrides: list[str] | None = None) -> TrainConfig:
     """Read a YAML preset, apply dotted overrides, validate."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: config file not found")
-    with open(path) as f:
-        data = yaml.safe_load(f) or {}
-    if not isinstance(data, dict):
-        raise ValueError(f"{path}: expected a mapping at the top level, got {type(data).__name__}")
+    data = schema.read_yaml(path)
     try:
-        return config_from_dict(apply_overrides(data, overrides or []))
+        return config_from_dict(schema.apply_overrides(data, overrides))
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{path}: {exc}") from exc
 
 
 def config_to_dict(cfg: TrainConfig) -> dict[str, Any]:
     """Plain nested dict (YAML/JSON-safe) of a config."""
-    return asdict(cfg)
+    return schema.to_dict(cfg)
 
 
 def replace_network(cfg: NetworkConfig, **kwargs: Any) -> NetworkConfig:

@@ -3,13 +3,11 @@ preset in `configs/occupancy/` with `section.field=value` overrides from the com
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from configs import schema
 from perception.occupancy.data.omnihd import OmniHDConfig
 from perception.occupancy.model.config import ModelConfig
 
@@ -59,32 +57,6 @@ class OccConfig:
     """`cpu` or `cuda`"""
 
 
-def _build(cls: type, values: dict[str, Any], where: str) -> Any:
-    if not isinstance(values, dict):
-        raise ValueError(f"{where}: expected a mapping, got {type(values).__name__}")
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = set(values) - set(fields)
-    if unknown:
-        raise ValueError(f"{where}: unknown key(s) {sorted(unknown)}; valid: {sorted(fields)}")
-    kwargs = {}
-    for name, value in values.items():
-        ftype = fields[name].type
-        sub = {"OmniHDConfig": OmniHDConfig, "ModelConfig": ModelConfig, "OptimConfig": OptimConfig}.get(str(ftype))
-        if sub:
-            kwargs[name] = _build(sub, value, f"{where}.{name}")
-        else:
-            kwargs[name] = tuple(value) if isinstance(value, list) else value
-    return cls(**kwargs)
-
-
-def _set_dotted(tree: dict[str, Any], key: str, raw: str) -> None:
-    parts = key.split(".")
-    node = tree
-    for p in parts[:-1]:
-        node = node.setdefault(p, {})
-    node[parts[-1]] = yaml.safe_load(raw)
-
-
 def load_config(preset: str | Path | None = None, overrides: list[str] | None = None) -> OccConfig:
     """A preset name (`small`, `r50`) or YAML path, plus `a.b=value` overrides → `OccConfig`."""
     tree: dict[str, Any] = {}
@@ -95,26 +67,15 @@ def load_config(preset: str | Path | None = None, overrides: list[str] | None = 
         if not path.is_file():
             known = sorted(p.stem for p in PRESET_DIR.glob("*.yaml"))
             raise FileNotFoundError(f"{path}: config preset not found (presets: {known})")
-        tree = yaml.safe_load(path.read_text()) or {}
-    for item in overrides or []:
-        if "=" not in item:
-            raise ValueError(f"override {item!r}: expected section.key=value")
-        key, raw = item.split("=", 1)
-        _set_dotted(tree, key, raw)
-    return _build(OccConfig, tree, str(preset or "config"))
+        tree = schema.read_yaml(path)
+    return schema.from_dict(OccConfig, schema.apply_overrides(tree, overrides))
 
 
 def config_to_dict(cfg: OccConfig) -> dict[str, Any]:
     """Plain dict (tuples as lists) for YAML / checkpoints."""
-    def plain(x: Any) -> Any:
-        if isinstance(x, dict):
-            return {k: plain(v) for k, v in x.items()}
-        if isinstance(x, list | tuple):
-            return [plain(v) for v in x]
-        return x
-    return plain(dataclasses.asdict(cfg))
+    return schema.to_dict(cfg)
 
 
 def config_from_dict(tree: dict[str, Any]) -> OccConfig:
     """Inverse of :func:`config_to_dict`."""
-    return _build(OccConfig, tree, "checkpoint config")
+    return schema.from_dict(OccConfig, tree)

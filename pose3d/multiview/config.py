@@ -7,14 +7,11 @@ The resolved config is saved next to every checkpoint.
 from __future__ import annotations
 
 import copy
-import dataclasses
-import types
-import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+from configs import schema
 
 
 @dataclass
@@ -159,39 +156,6 @@ class PoseConfig:
     """torch device"""
 
 
-def _coerce(value: Any, tp: Any, where: str) -> Any:
-    origin = typing.get_origin(tp)
-    if dataclasses.is_dataclass(tp):
-        if not isinstance(value, dict):
-            raise ValueError(f"{where}: expected a mapping, got {value!r}")
-        return from_dict(tp, value, where)
-    if origin is list:
-        if not isinstance(value, list | tuple):
-            raise ValueError(f"{where}: expected a list, got {value!r}")
-        (item,) = typing.get_args(tp)
-        return [_coerce(v, item, f"{where}[{i}]") for i, v in enumerate(value)]
-    if origin in (typing.Union, types.UnionType):
-        return value
-    try:
-        if tp is bool and isinstance(value, str):
-            if value.lower() not in ("true", "false", "1", "0"):
-                raise ValueError
-            return value.lower() in ("true", "1")
-        return tp(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{where}: cannot use {value!r} as {getattr(tp, '__name__', tp)}") from None
-
-
-def from_dict(cls: Any, d: dict[str, Any], where: str = "config") -> Any:
-    """Build dataclass ``cls`` from a nested dict, rejecting unknown keys (named with their path)."""
-    hints = typing.get_type_hints(cls)
-    names = {f.name for f in dataclasses.fields(cls)}
-    unknown = set(d) - names
-    if unknown:
-        raise ValueError(f"{where}: unknown key(s) {sorted(unknown)}; known: {sorted(names)}")
-    return cls(**{k: _coerce(v, hints[k], f"{where}.{k}") for k, v in d.items()})
-
-
 def load_config(
     path: str | Path | None = None, overrides: list[str] | None = None, base: dict[str, Any] | None = None
 ) -> PoseConfig:
@@ -199,29 +163,10 @@ def load_config(
     overrides (values parsed as YAML)."""
     raw: dict[str, Any] = copy.deepcopy(base) if base else {}
     if path:
-        path = Path(path)
-        try:
-            raw = yaml.safe_load(path.read_text()) or {}
-        except FileNotFoundError:
-            raise FileNotFoundError(f"{path}: config file not found") from None
-        except yaml.YAMLError as exc:
-            raise ValueError(f"{path}: invalid YAML ({exc})") from None
-        if not isinstance(raw, dict):
-            raise ValueError(f"{path}: top level must be a mapping")
-    for item in overrides or []:
-        if "=" not in item:
-            raise ValueError(f"override {item!r} must look like key.sub=value")
-        key, value = item.split("=", 1)
-        node = raw
-        parts = key.split(".")
-        for p in parts[:-1]:
-            node = node.setdefault(p, {})
-            if not isinstance(node, dict):
-                raise ValueError(f"override {item!r}: {p!r} is not a section")
-        node[parts[-1]] = yaml.safe_load(value)
-    return from_dict(PoseConfig, raw, str(path) if path else "config")
+        raw = schema.read_yaml(path)
+    return schema.from_dict(PoseConfig, schema.apply_overrides(raw, overrides))
 
 
 def to_dict(cfg: PoseConfig) -> dict[str, Any]:
     """Plain nested dict (for YAML and checkpoints)."""
-    return dataclasses.asdict(cfg)
+    return schema.to_dict(cfg)
