@@ -49,7 +49,8 @@ class CrowdNavVectorEnv(VectorEnv):
         self._obs: dict[str, np.ndarray] | None = None
 
     def reset(self, *, seed: int | list[int | None] | None = None, options: dict[str, Any] | None = None):
-        super().reset(seed=seed)
+        # gymnasium's VectorEnv seeds its own generator from an int only; a list seeds each scene below
+        super().reset(seed=seed if seed is None or isinstance(seed, int) else None)
         if seed is None:
             seeds: list[int | None] = [int(s) for s in self.np_random.integers(2**63 - 1, size=self.num_envs)]
         elif isinstance(seed, int):

@@ -80,3 +80,15 @@ def test_make_vec_and_sync_vector_env():
         np.testing.assert_array_equal(obs[k], sobs[k])
     v.close()
     s.close()
+
+
+def test_reset_accepts_one_seed_per_scene():
+    n = 3
+    venv = CrowdNavVectorEnv(n, config=CFG)
+    obs_int, _ = venv.reset(seed=7)
+    obs_list, _ = venv.reset(seed=[7, 8, 9])
+    for key in obs_int:
+        np.testing.assert_array_equal(obs_int[key], obs_list[key])
+    obs_other, _ = venv.reset(seed=[9, 8, 7])
+    assert not np.array_equal(obs_other["robot_node"], obs_int["robot_node"])
+    venv.close()
