@@ -34,4 +34,4 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy kernels tools
+	$(VENV)/bin/mypy kernels tools configs
