@@ -143,3 +143,18 @@ def toward_goal(goal: np.ndarray, speed: float) -> np.ndarray:
     """Preferred velocity ``[N, 2]``: straight at the goal at ``speed``, slowing inside the last metre."""
     d = np.hypot(goal[:, 0], goal[:, 1])
     return goal * (np.minimum(speed, speed * d) / np.maximum(d, 1e-9))[:, None]
+
+
+def robot_first_agents(sc: Scene) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The robot (agent 0, at the origin of its frame) followed by the observed humans.
+
+    Returns pos ``[N, 1+H, 2]``, vel ``[N, 1+H, 2]``, active ``[N, 1+H]`` (only the robot is steered) and
+    seen ``[N, 1+H]`` (the robot and the humans in view), as the vectorised ORCA / social-force solvers take them.
+    """
+    n, h = sc.human_mask.shape
+    pos = np.concatenate([np.zeros((n, 1, 2)), sc.human_pos], axis=1)
+    vel = np.concatenate([sc.velocity[:, None], sc.human_vel], axis=1)
+    active = np.zeros((n, h + 1), dtype=bool)
+    active[:, 0] = True
+    seen = np.concatenate([np.ones((n, 1), dtype=bool), sc.human_mask], axis=1)
+    return pos, vel, active, seen

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from navigation.baselines.common import CommandTracker, RobotLimits, Scene, decode, toward_goal
+from navigation.baselines.common import CommandTracker, RobotLimits, Scene, decode, robot_first_agents, toward_goal
 from sim.crowd.orca import ObstacleEdges, OrcaParams, orca_velocities
 
 FAR = 1e3  # padding segments are placed this far away (outside every ORCA range)
@@ -44,15 +44,11 @@ class OrcaRobotPolicy:
         self.tracker.reset(first)
         sc = decode(obs, self.lim.lidar_range)
         n, h = sc.human_mask.shape
-        pos = np.concatenate([np.zeros((n, 1, 2)), sc.human_pos], axis=1)
-        vel = np.concatenate([sc.velocity[:, None], sc.human_vel], axis=1)
+        pos, vel, active, seen = robot_first_agents(sc)
         pref = np.concatenate([toward_goal(sc.goal, self.lim.v_max)[:, None], sc.human_vel], axis=1)
         radius = np.concatenate([np.full((n, 1), self.lim.radius), np.full((n, h), self.lim.human_radius)], 1)
         radius = radius + self.safety
         speed = np.concatenate([np.full((n, 1), self.lim.v_max), np.full((n, h), 2.0)], axis=1)
-        active = np.zeros((n, h + 1), dtype=bool)
-        active[:, 0] = True
-        seen = np.concatenate([np.ones((n, 1), dtype=bool), sc.human_mask], axis=1)
         edges = ObstacleEdges.from_polygons(sc.polygons, sc.polygon_mask, lidar_segments(sc))
         wanted = orca_velocities(pos, vel, pref, radius, speed, active, seen, edges, self.params)[:, 0]
         theta = obs["robot_node"][:, 0, 4].astype(np.float64)

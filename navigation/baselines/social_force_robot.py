@@ -13,7 +13,7 @@ import dataclasses
 
 import numpy as np
 
-from navigation.baselines.common import CommandTracker, RobotLimits, decode
+from navigation.baselines.common import CommandTracker, RobotLimits, decode, robot_first_agents
 from sim.crowd.social_force import SocialForceParams, social_force_step
 
 
@@ -35,14 +35,10 @@ class SocialForceRobotPolicy:
         """obs with leading ``[N]``, first ``[N]`` bool (episode starts) → actions ``[N]`` or ``[N, 2]``."""
         self.tracker.reset(first)
         sc = decode(obs, self.lim.lidar_range)
-        n, h = sc.human_mask.shape
-        pos = np.concatenate([np.zeros((n, 1, 2)), sc.human_pos], axis=1)
-        vel = np.concatenate([sc.velocity[:, None], sc.human_vel], axis=1)
+        n = sc.human_mask.shape[0]
+        pos, vel, active, seen = robot_first_agents(sc)
         goal = np.concatenate([sc.goal[:, None], sc.human_pos + sc.human_vel], axis=1)
         speed = np.concatenate([np.full((n, 1), self.lim.v_max), np.hypot(*sc.human_vel.transpose(2, 0, 1))], 1)
-        active = np.zeros((n, h + 1), dtype=bool)
-        active[:, 0] = True
-        seen = np.concatenate([np.ones((n, 1), dtype=bool), sc.human_mask], axis=1)
         _, new_vel = social_force_step(pos, vel, goal, speed, active, seen, sc.lidar_points, sc.lidar_hit,
                                        self.params)
         theta = obs["robot_node"][:, 0, 4].astype(np.float64)

@@ -13,13 +13,13 @@ from torch import nn
 
 from navigation.config import NetworkConfig
 from navigation.networks.attention import RobotToSetAttention, SelfAttentionOverSet
-from navigation.networks.layers import LidarCNN, MaskedGRU, mlp
+from navigation.networks.layers import LidarCNN, MaskedGRU, SpatioTemporalTrunk, mlp
 
 ROBOT_FEATURES = 5
 HUMAN_FEATURES = 4
 
 
-class HeightTrunk(nn.Module):
+class HeightTrunk(SpatioTemporalTrunk):
     """Encoded observations ``[B, T, ...]`` → GRU features ``[B, T, hidden]``; state ``[B, hidden]``."""
 
     def __init__(self, cfg: NetworkConfig, lidar_rays: int) -> None:
@@ -60,11 +60,3 @@ class HeightTrunk(nn.Module):
         if self.lidar is not None:
             parts.append(self.lidar(enc["lidar"]))
         return torch.cat(parts, dim=-1)
-
-    def forward(
-        self, enc: dict[str, torch.Tensor], state: torch.Tensor, masks: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """enc ``[B, T, ...]``, state ``[B, hidden]``, masks ``[B, T]`` → features ``[B, T, hidden]``, state."""
-        b, t = masks.shape
-        x = self.spatial({k: v.flatten(0, 1) for k, v in enc.items()}).unflatten(0, (b, t))
-        return self.gru(x, state, masks)

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 from navigation.config import NetworkConfig
 from navigation.networks.attention import SelfAttentionOverSet
-from navigation.networks.layers import MaskedGRU, mlp
+from navigation.networks.layers import MaskedGRU, SpatioTemporalTrunk, mlp
 
 NODE_FEATURES = 8
 
 
-class HomogeneousTrunk(nn.Module):
+class HomogeneousTrunk(SpatioTemporalTrunk):
     """Encoded observations ``[B, T, ...]`` → GRU features ``[B, T, hidden]``; state ``[B, hidden]``."""
 
     def __init__(self, cfg: NetworkConfig, lidar_rays: int) -> None:
@@ -38,11 +37,3 @@ class HomogeneousTrunk(nn.Module):
         x = self.embed(nodes)
         y = self.attention(x, mask)
         return self.out(torch.cat([x[:, 0], y[:, 0]], dim=-1))
-
-    def forward(
-        self, enc: dict[str, torch.Tensor], state: torch.Tensor, masks: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """enc ``[B, T, ...]``, state ``[B, hidden]``, masks ``[B, T]`` → features ``[B, T, hidden]``, state."""
-        b, t = masks.shape
-        x = self.spatial({k: v.flatten(0, 1) for k, v in enc.items()}).unflatten(0, (b, t))
-        return self.gru(x, state, masks)

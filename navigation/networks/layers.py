@@ -63,3 +63,21 @@ class MaskedGRU(nn.Module):
             h = self.cell(x[:, t], h * masks[:, t, None])
             outs.append(h)
         return torch.stack(outs, dim=1), h
+
+
+class SpatioTemporalTrunk(nn.Module):
+    """A graph encoder applied at every step (``spatial``), then a :class:`MaskedGRU` over time (``gru``)."""
+
+    gru: MaskedGRU
+
+    def spatial(self, enc: dict[str, torch.Tensor]) -> torch.Tensor:
+        """``enc`` entries ``[S, ...]`` → GRU input ``[S, in]``."""
+        raise NotImplementedError
+
+    def forward(
+        self, enc: dict[str, torch.Tensor], state: torch.Tensor, masks: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """enc ``[B, T, ...]``, state ``[B, hidden]``, masks ``[B, T]`` → features ``[B, T, hidden]``, state."""
+        b, t = masks.shape
+        x = self.spatial({k: v.flatten(0, 1) for k, v in enc.items()}).unflatten(0, (b, t))
+        return self.gru(x, state, masks)
