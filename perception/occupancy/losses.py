@@ -7,6 +7,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from perception.occupancy.config import OptimConfig
 from perception.occupancy.grid import FREE, IGNORE
 
 
@@ -59,3 +60,13 @@ def occupancy_loss(logits: torch.Tensor, target: torch.Tensor, class_weights: to
     ce = F.cross_entropy(logits, target, weight=w, ignore_index=IGNORE)
     geo, sem = geo_scal_loss(logits, target), sem_scal_loss(logits, target)
     return {"ce": ce, "geo_scal": geo, "sem_scal": sem, "total": ce + scal_weight * (geo + sem)}
+
+
+def training_losses(model: torch.nn.Module, batch: dict, class_weights: torch.Tensor | None,
+                    optim: OptimConfig) -> dict[str, torch.Tensor]:
+    """One training step's losses: forward `batch["frames"]` through `model` and score against `batch["occ"]`.
+
+    The single place that defines MetaOcc's training objective; the training loops call only this.
+    """
+    logits = model(batch["frames"])
+    return occupancy_loss(logits, batch["occ"], class_weights, optim.scal_weight)

@@ -27,7 +27,7 @@ from perception.occupancy.config import OccConfig, config_to_dict
 from perception.occupancy.data.omnihd import OmniHDScenes, collate
 from perception.occupancy.grid import IGNORE, NUM_CLASSES
 from perception.occupancy.labels import load_occ_gt
-from perception.occupancy.losses import class_weights_from_counts, occupancy_loss
+from perception.occupancy.losses import class_weights_from_counts, training_losses
 from perception.occupancy.model import MetaOcc
 from perception.occupancy.sensor_dropout import random_dropout
 
@@ -105,8 +105,7 @@ def train(cfg: OccConfig, resume: str | None = None, progress: bool = True) -> P
             if step >= cfg.optim.iters:
                 break
             batch = to_device(random_dropout(batch, cfg.optim.sensor_dropout, rng), device)
-            logits = net(batch["frames"])
-            losses = occupancy_loss(logits, batch["occ"], weights, cfg.optim.scal_weight)
+            losses = training_losses(net, batch, weights, cfg.optim)
             optimizer.zero_grad(set_to_none=True)
             losses["total"].backward()
             gnorm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.optim.grad_clip)
