@@ -12,7 +12,7 @@ import numpy as np
 
 from sim.crowd.config import CrowdSimConfig
 from sim.crowd.geometry import lidar_scan, point_polygon_distance, wall_segments
-from sim.crowd.observation import build_observation, visible_humans
+from sim.crowd.observation import build_observation
 from sim.crowd.orca import ObstacleEdges, orca_velocities
 from sim.crowd.replay import ReplayScene
 from sim.crowd.rewards import RUNNING, compute_reward
@@ -76,7 +76,7 @@ class CrowdBatch:
         self.edges = ObstacleEdges.from_polygons(self.obstacles, self.obstacle_valid, self._walls)
         self.seg_a = np.zeros((b, o * 4 + 4, 2))
         self.seg_b = np.zeros((b, o * 4 + 4, 2))
-        self.seg_valid = np.zeros((b, o * 4 + 4), dtype=bool)
+        self.seg_valid = np.zeros((b, o * 4 + 4), dtype=bool)  # rebuilt per scene at reset
         self.sf_points = np.zeros((b, 0, 2))
         self.sf_mask = np.zeros((b, 0), dtype=bool)
         self.steps = np.zeros(b, dtype=np.int64)
@@ -98,7 +98,7 @@ class CrowdBatch:
             lay = self.replay.layout(cfg, rng) if self.replay is not None else make_layout(cfg, rng)
             self._load_layout(i, lay)
             self.robot_visible[i] = rng.random() < cfg.robot_visible_prob
-        self._refresh_static_geometry()
+        self._refresh_static_geometry(idx)
 
     def _load_layout(self, i: int, lay: SceneLayout) -> None:
         cfg = self.cfg
@@ -136,15 +136,16 @@ class CrowdBatch:
         self.intrusions[i] = 0
         self.min_distance[i] = np.inf
 
-    def _refresh_static_geometry(self) -> None:
+    def _refresh_static_geometry(self, idx: np.ndarray | list[int]) -> None:
+        """Rebuild the ORCA edges, lidar segments (and social-force wall points) of scenes ``idx``."""
+        idx = np.asarray(idx, dtype=np.int64)
         b = self.n
-        self.edges = ObstacleEdges.from_polygons(self.obstacles, self.obstacle_valid, self._walls)
-        a = self.obstacles
-        self.seg_a = np.concatenate([a.reshape(b, -1, 2), self._walls[:, :, 0]], axis=1)
-        self.seg_b = np.concatenate([np.roll(a, -1, axis=2).reshape(b, -1, 2), self._walls[:, :, 1]], axis=1)
-        self.seg_valid = np.concatenate(
-            [np.repeat(self.obstacle_valid, 4, axis=1), np.ones((b, 4), dtype=bool)], axis=1
-        )
+        a, valid, walls = self.obstacles[idx], self.obstacle_valid[idx], self._walls[idx]
+        self.edges.assign_rows(idx, ObstacleEdges.from_polygons(a, valid, walls))
+        self.seg_a[idx] = np.concatenate([a.reshape(len(idx), -1, 2), walls[:, :, 0]], axis=1)
+        self.seg_b[idx] = np.concatenate([np.roll(a, -1, axis=2).reshape(len(idx), -1, 2), walls[:, :, 1]], axis=1)
+        self.seg_valid[idx] = np.concatenate([np.repeat(valid, 4, axis=1), np.ones((len(idx), 4), dtype=bool)],
+                                             axis=1)
         if self.cfg.human_policy == "social_force":
             pts = []
             for i in range(b):
@@ -301,7 +302,6 @@ class CrowdBatch:
         cfg = self.cfg
         lidar = lidar_scan(self.robot_pos, self.robot_theta, self.seg_a, self.seg_b, self.seg_valid,
                            cfg.lidar_rays, cfg.lidar_range)
-        rel = self.human_pos - self.robot_pos[:, None]
-        vis = visible_humans(rel, self.robot_theta, self.human_valid, cfg.fov, cfg.sensor_range)
         return build_observation(self.robot_pos, self.robot_theta, self.robot_velocity(), self.robot_goal,
-                                 self.human_pos, self.human_vel, vis, self.obstacles, self.obstacle_valid, lidar)
+                                 self.human_pos, self.human_vel, self.human_valid, cfg.fov, cfg.sensor_range,
+                                 self.obstacles, self.obstacle_valid, lidar)

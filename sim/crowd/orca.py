@@ -1,12 +1,12 @@
-"""ORCA (optimal reciprocal collision avoidance) vectorised in numpy over scenes × agents.
+"""ORCA (optimal reciprocal collision avoidance) for every agent of every scene, compiled with numba.
 
-A transcription of RVO2's ``Agent::computeNewVelocity`` (van den Berg et al.), including the static
-obstacle lines and the 2D linear programs, evaluated for every agent of every scene at once. Agents are
-indexed ``[B, M]`` (scenes, agents); obstacles are directed convex-polygon edges ``[B, E]`` (see
-:class:`ObstacleEdges`). Differences from RVO2, all of which only drop constraints that RVO2 itself
-treats as redundant: no kd-tree (exact neighbour search by sorting), no ``alreadyCovered`` pruning of
-obstacle lines, all obstacle vertices convex (the environments only build convex polygons and
-two-sided wall segments). ``tests/sim/test_orca.py`` compares trajectories with the ``pyrvo`` bindings.
+A transcription of RVO2's ``Agent::computeNewVelocity`` (van den Berg et al.): obstacle lines (with
+RVO2's ``alreadyCovered`` pruning), agent lines and the 2D linear programs 1–3, run agent by agent over
+scenes × agents in one ``@njit`` loop. Agents are indexed ``[B, M]`` (scenes, agents); obstacles are
+directed convex-polygon edges ``[B, E]`` (see :class:`ObstacleEdges`). Differences from RVO2: no kd-tree
+(an exact scan of all edges and agents, neighbours sorted by distance as RVO2 inserts them), all obstacle
+vertices convex (the environments only build convex polygons and two-sided wall segments), float64
+instead of float32. ``tests/sim/test_orca.py`` compares trajectories with the ``pyrvo`` bindings.
 """
 
 from __future__ import annotations
@@ -14,11 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 EPS = 1e-5  # RVO_EPSILON
-_SCAN_LIMIT = 4096  # rows × lines below which _lp2 scans all remaining lines at once (same result)
-_CHUNK_ELEMENTS = 1 << 14  # [scenes, agents, edges] elements per block of the obstacle range query
-_PAIR_CHUNK = 2048  # (agent, edge) pairs per block of obstacle-line construction
 
 
 @dataclass(frozen=True)
@@ -77,318 +75,296 @@ class ObstacleEdges:
             valid=np.concatenate([pv.reshape(b, -1), np.ones((b, 2 * s), dtype=bool)], axis=1),
         )
 
+    def assign_rows(self, rows: np.ndarray, other: ObstacleEdges) -> None:
+        """Overwrite scenes ``rows`` in place with the scenes of ``other`` (same edge count)."""
+        for name in ("p1", "p2", "d_prev", "d", "d_next", "valid"):
+            getattr(self, name)[rows] = getattr(other, name)
+
 
 def _unit(x: np.ndarray) -> np.ndarray:
     n = np.linalg.norm(x, axis=-1, keepdims=True)
     return x / np.where(n > 0, n, 1.0)
 
 
-def _det(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return a[..., 0] * b[..., 1] - a[..., 1] * b[..., 0]
+# ---------------------------------------------------------------- compiled kernels (scalar RVO2 code)
+@njit(cache=True)
+def _det(ax: float, ay: float, bx: float, by: float) -> float:
+    return ax * by - ay * bx
 
 
-def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return a[..., 0] * b[..., 0] + a[..., 1] * b[..., 1]
-
-
-def _perp(a: np.ndarray) -> np.ndarray:
-    """Rotate by +90°: (x, y) → (−y, x)."""
-    return np.stack([-a[..., 1], a[..., 0]], axis=-1)
-
-
-def _leg_left(rel: np.ndarray, dist_sq: np.ndarray, r: np.ndarray) -> np.ndarray:
-    leg = np.sqrt(np.maximum(dist_sq - r * r, 0.0))
-    x, y = rel[..., 0], rel[..., 1]
-    return np.stack([x * leg - y * r, x * r + y * leg], axis=-1) / dist_sq[..., None]
-
-
-def _leg_right(rel: np.ndarray, dist_sq: np.ndarray, r: np.ndarray) -> np.ndarray:
-    leg = np.sqrt(np.maximum(dist_sq - r * r, 0.0))
-    x, y = rel[..., 0], rel[..., 1]
-    return np.stack([x * leg + y * r, -x * r + y * leg], axis=-1) / dist_sq[..., None]
-
-
-def _edges_in_range(
-    pos: np.ndarray, radius: np.ndarray, max_speed: np.ndarray, active: np.ndarray, edges: ObstacleEdges,
-    tau_obst: float,
-) -> np.ndarray:
-    """RVO2's kd-tree query as a mask ``[B, M, E]``: the agent is on the edge's outside and within range.
-
-    Evaluated in blocks of scenes so the ``[b, M, E]`` temporaries stay in cache (x / y kept apart).
-    """
-    b_n, m_n = active.shape
-    use = np.zeros((b_n, m_n, edges.valid.shape[1]), dtype=bool)
-    step = max(1, _CHUNK_ELEMENTS // max(use[0].size, 1))
-    rng = tau_obst * max_speed + radius
-    for i in range(0, b_n, step):
-        sl = slice(i, i + step)
-        px, py = pos[sl, :, 0][..., None], pos[sl, :, 1][..., None]  # [b, M, 1]
-        ax, ay = edges.p1[sl, :, 0][:, None], edges.p1[sl, :, 1][:, None]  # [b, 1, E]
-        ox, oy = edges.p2[sl, :, 0][:, None] - ax, edges.p2[sl, :, 1][:, None] - ay
-        seg_len_sq = np.maximum(ox * ox + oy * oy, 1e-12)  # padded (invalid) edges have zero length
-        rx, ry = ax - px, ay - py
-        s_all = np.clip(-(rx * ox + ry * oy) / seg_len_sq, 0.0, 1.0)
-        dx, dy = rx + s_all * ox, ry + s_all * oy
-        r2 = (rng[sl] * rng[sl])[..., None]
-        use[sl] = (rx * oy - ry * ox < 0.0) & (dx * dx + dy * dy < r2) & edges.valid[sl, None] & active[sl, :, None]
-    return use
-
-
-def _edge_lines(
-    r1: np.ndarray, r2: np.ndarray, o: np.ndarray, d_prev: np.ndarray, d1: np.ndarray, d_next: np.ndarray,
-    v: np.ndarray, r: np.ndarray, tau_obst: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """RVO2's obstacle-line construction for ``[P]`` (agent, edge) pairs, all vertices convex.
-
-    ``r1, r2 [P, 2]``: edge end points relative to the agent; ``o = p2 − p1``; ``d_prev, d1, d_next``: unit
-    directions of the previous, this and the next edge; ``v [P, 2]`` agent velocity, ``r [P]`` radius.
-    Returns line ``point, direction [P, 2]`` and ``keep [P]`` (False: no constraint from this edge).
-    """
-    dsq1, dsq2, rsq = _dot(r1, r1), _dot(r2, r2), r * r
-    s = _dot(-r1, o) / _dot(o, o)
-    dl = -r1 - s[:, None] * o
-    dsq_line = _dot(dl, dl)
-    inv_t = 1.0 / tau_obst
-    n = r.size
-    pt = np.zeros((n, 2))
-    dr = np.zeros((n, 2))
-    keep = np.ones(n, dtype=bool)
-    done = np.zeros(n, dtype=bool)
-    # collisions with the left vertex, the right vertex, the segment
-    c1 = (s < 0) & (dsq1 <= rsq)
-    dr[c1] = _unit(_perp(r1[c1]))
-    c2 = ~c1 & (s > 1) & (dsq2 <= rsq)
-    keep[c2] = _det(r2[c2], d_next[c2]) >= 0.0
-    dr[c2] = _unit(_perp(r2[c2]))
-    c3 = ~c1 & ~c2 & (s >= 0) & (s <= 1) & (dsq_line <= rsq)
-    dr[c3] = -d1[c3]
-    done |= c1 | c2 | c3
-    # no collision: legs; oblique views where one vertex defines the velocity obstacle
-    obl_l = ~done & (s < 0) & (dsq_line <= rsq)
-    obl_r = ~done & ~obl_l & (s > 1) & (dsq_line <= rsq)
-    same = obl_l | obl_r
-    q1 = np.where(obl_r[:, None], r2, r1)  # left vertex (relative)
-    q2 = np.where(obl_l[:, None], r1, r2)  # right vertex (relative)
-    qs1, qs2 = _dot(q1, q1), _dot(q2, q2)
-    left_leg = _leg_left(q1, np.where(done, 1.0, qs1), r)
-    right_leg = _leg_right(q2, np.where(done, 1.0, qs2), r)
-    # neighbours of the (possibly collapsed) vertex pair; all vertices convex
-    left_nb_dir = np.where(obl_r[:, None], d1, d_prev)  # previous edge of obstacle1
-    o2_dir = np.where(obl_l[:, None], d1, d_next)  # direction of obstacle2
-    left_foreign = _det(left_leg, -left_nb_dir) >= 0.0
-    left_leg = np.where(left_foreign[:, None], -left_nb_dir, left_leg)
-    right_foreign = _det(right_leg, o2_dir) <= 0.0
-    right_leg = np.where(right_foreign[:, None], o2_dir, right_leg)
-    lc, rc = inv_t * q1, inv_t * q2
-    cv = rc - lc
-    cv_sq = np.where(same, 1.0, _dot(cv, cv))
-    t = np.where(same, 0.5, _dot(v - lc, cv) / cv_sq)
-    t_left = _dot(v - lc, left_leg)
-    t_right = _dot(v - rc, right_leg)
-    rad_t = (r * inv_t)[:, None]
-    m_lc = ~done & (((t < 0) & (t_left < 0)) | (same & (t_left < 0) & (t_right < 0)))
-    uw = _unit(v - lc)
-    dr[m_lc] = np.stack([uw[:, 1], -uw[:, 0]], axis=-1)[m_lc]
-    pt[m_lc] = (lc + rad_t * uw)[m_lc]
-    done |= m_lc
-    m_rc = ~done & (t > 1) & (t_right < 0)
-    uw = _unit(v - rc)
-    dr[m_rc] = np.stack([uw[:, 1], -uw[:, 0]], axis=-1)[m_rc]
-    pt[m_rc] = (rc + rad_t * uw)[m_rc]
-    done |= m_rc
-    inf = np.inf
-    dd_cut = np.where((t < 0) | (t > 1) | same, inf, _sq(v - (lc + t[:, None] * cv)))
-    dd_left = np.where(t_left < 0, inf, _sq(v - (lc + t_left[:, None] * left_leg)))
-    dd_right = np.where(t_right < 0, inf, _sq(v - (rc + t_right[:, None] * right_leg)))
-    m_cut = ~done & (dd_cut <= dd_left) & (dd_cut <= dd_right)
-    dr[m_cut] = -d1[m_cut]
-    pt[m_cut] = (lc + rad_t * _perp(-d1))[m_cut]
-    done |= m_cut
-    m_left = ~done & (dd_left <= dd_right)
-    keep[m_left] = ~left_foreign[m_left]
-    dr[m_left] = left_leg[m_left]
-    pt[m_left] = (lc + rad_t * _perp(left_leg))[m_left]
-    m_right = ~done & ~m_left
-    keep[m_right] = ~right_foreign[m_right]
-    dr[m_right] = -right_leg[m_right]
-    pt[m_right] = (rc + rad_t * _perp(-right_leg))[m_right]
-    return pt, dr, keep
-
-
-def obstacle_lines(
-    pos: np.ndarray, vel: np.ndarray, radius: np.ndarray, max_speed: np.ndarray, active: np.ndarray,
-    edges: ObstacleEdges, tau_obst: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """ORCA half-planes of the obstacle edges ``[B, E]`` for the ``active [B, M]`` agents ``pos, vel [B, M, 2]``.
-
-    Returns ``point, direction [A, L, 2]`` and ``valid [A, L]`` for the ``A`` active agents in
-    ``np.nonzero(active)`` order, each row's lines first (edge order), ``L`` the most lines of any agent.
-    Allowed velocities lie left of ``direction``.
-    """
-    use = _edges_in_range(pos, radius, max_speed, active, edges, tau_obst)
-    row_of = np.cumsum(active.ravel()).reshape(active.shape) - 1
-    n_rows = int(active.sum())
-    bi, mi, ei = np.nonzero(use)
-    n_lines = np.bincount(row_of[bi, mi], minlength=n_rows) if bi.size else np.zeros(n_rows, dtype=np.int64)
-    width = max(int(n_lines.max(initial=0)), 1)
-    point = np.zeros((n_rows, width, 2))
-    direction = np.zeros((n_rows, width, 2))
-    valid = np.zeros((n_rows, width), dtype=bool)
-    if bi.size == 0:
-        return point, direction, valid
-    rows = row_of[bi, mi]
-    slot = np.arange(bi.size) - np.concatenate([[0], np.cumsum(n_lines)])[rows]  # rank within the row
-    ai = (bi, mi)
-    r = radius[ai]
-    v = vel[ai]
-    p_agent = pos[bi, mi]
-    pt, dr, keep = np.empty((bi.size, 2)), np.empty((bi.size, 2)), np.empty(bi.size, dtype=bool)
-    for i in range(0, bi.size, _PAIR_CHUNK):  # blocks of pairs keep the many temporaries in cache
-        sl = slice(i, i + _PAIR_CHUNK)
-        b_, e_ = bi[sl], ei[sl]
-        pt[sl], dr[sl], keep[sl] = _edge_lines(
-            edges.p1[b_, e_] - p_agent[sl], edges.p2[b_, e_] - p_agent[sl], edges.p2[b_, e_] - edges.p1[b_, e_],
-            edges.d_prev[b_, e_], edges.d[b_, e_], edges.d_next[b_, e_], v[sl], r[sl], tau_obst,
-        )
-    point[rows, slot] = pt
-    direction[rows, slot] = dr
-    valid[rows, slot] = keep
-    return point, direction, valid
-
-
-def _sq(x: np.ndarray) -> np.ndarray:
-    return _dot(x, x)
-
-
-def agent_lines(
-    rel_pos: np.ndarray, rel_vel: np.ndarray, comb_r: np.ndarray, vel: np.ndarray, tau: float, dt: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Reciprocal ORCA half-planes; ``rel_pos = p_other − p``, ``rel_vel = v − v_other`` ``[A, K, 2]``.
-
-    ``comb_r [A, K]`` summed radii, ``vel [A, 2]``. Returns ``point, direction [A, K, 2]``.
-    """
-    dist_sq = _sq(rel_pos)
-    crs = comb_r * comb_r
-    inv_tau = 1.0 / tau
-    w = rel_vel - inv_tau * rel_pos
-    w_sq = _sq(w)
-    dotp = _dot(w, rel_pos)
-    apart = dist_sq > crs
-    on_cut = apart & (dotp < 0) & (dotp * dotp > crs * w_sq)
-    legs = apart & ~on_cut
-    # cut-off circle of the time horizon (no collision) or of one step (collision)
-    inv = np.where(apart, inv_tau, 1.0 / dt)
-    wc = rel_vel - inv[..., None] * rel_pos
-    wl = np.sqrt(_sq(wc))
-    uw = wc / np.where(wl > 0, wl, 1.0)[..., None]
-    direction = np.stack([uw[..., 1], -uw[..., 0]], axis=-1)
-    u = (comb_r * inv - wl)[..., None] * uw
-    leg_l = _leg_left(rel_pos, np.where(legs, dist_sq, 1.0), comb_r)
-    leg_r = -_leg_right(rel_pos, np.where(legs, dist_sq, 1.0), comb_r)
-    leg_dir = np.where((_det(rel_pos, w) > 0)[..., None], leg_l, leg_r)
-    u_leg = _dot(rel_vel, leg_dir)[..., None] * leg_dir - rel_vel
-    direction = np.where(legs[..., None], leg_dir, direction)
-    u = np.where(legs[..., None], u_leg, u)
-    return vel[:, None] + 0.5 * u, direction
-
-
-def _lp1(
-    point: np.ndarray, direction: np.ndarray, valid: np.ndarray, i: int, radius: np.ndarray,
-    opt: np.ndarray, direction_opt: bool,
-) -> tuple[np.ndarray, np.ndarray]:
-    """RVO2 ``linearProgram1`` on line ``i`` against lines ``< i``; rows ``[A]``. Returns (ok, result)."""
-    p, d = point[:, i], direction[:, i]
-    dotp = _dot(p, d)
-    disc = dotp * dotp + radius * radius - _sq(p)
-    ok = disc >= 0
-    sq = np.sqrt(np.maximum(disc, 0.0))
+@njit(cache=True)
+def _lp1(lp: np.ndarray, ld: np.ndarray, no: int, radius: float, ox: float, oy: float, direction_opt: bool,
+         ) -> tuple[bool, float, float]:
+    """RVO2 ``linearProgram1``: optimum on line ``no`` subject to lines ``< no``. Returns (ok, x, y)."""
+    px, py, dx, dy = lp[no, 0], lp[no, 1], ld[no, 0], ld[no, 1]
+    dotp = px * dx + py * dy
+    disc = dotp * dotp + radius * radius - (px * px + py * py)
+    if disc < 0.0:
+        return False, 0.0, 0.0
+    sq = np.sqrt(disc)
     t_left, t_right = -dotp - sq, -dotp + sq
-    if i > 0:
-        pj, dj, vj = point[:, :i], direction[:, :i], valid[:, :i]
-        den = _det(d[:, None], dj)
-        num = _det(dj, p[:, None] - pj)
-        par = np.abs(den) <= EPS
-        ok &= ~np.any(vj & par & (num < 0), axis=1)
-        t = num / np.where(par, 1.0, den)
-        right = vj & ~par & (den >= 0)
-        left = vj & ~par & (den < 0)
-        t_right = np.minimum(t_right, np.min(np.where(right, t, np.inf), axis=1))
-        t_left = np.maximum(t_left, np.max(np.where(left, t, -np.inf), axis=1))
-        ok &= t_left <= t_right
-    if direction_opt:
-        tt = np.where(_dot(opt, d) > 0, t_right, t_left)
-    else:
-        tt = np.clip(_dot(d, opt - p), t_left, t_right)
-    return ok, p + tt[:, None] * d
-
-
-def _lp2(
-    point: np.ndarray, direction: np.ndarray, valid: np.ndarray, radius: np.ndarray, opt: np.ndarray,
-    direction_opt: bool,
-) -> tuple[np.ndarray, np.ndarray]:
-    """RVO2 ``linearProgram2`` for rows ``[A]`` over lines ``[A, L]``. Returns (result [A, 2], fail [A])."""
-    a_n, n_lines = valid.shape
-    if direction_opt:
-        result = opt * radius[:, None]
-    else:
-        on = np.sqrt(_sq(opt))
-        scale = np.where(on > radius, radius / np.where(on > 0, on, 1.0), 1.0)
-        result = opt * scale[:, None]
-    fail = np.full(a_n, n_lines)
-    i = 0
-    while i < n_lines:
-        if a_n * (n_lines - i) <= _SCAN_LIMIT:
-            # few rows: jump straight to the next line that some still-running row violates
-            running = (fail == n_lines)[:, None]
-            viol = valid[:, i:] & running & (_det(direction[:, i:], point[:, i:] - result[:, None]) > 0)
-            cols = np.flatnonzero(viol.any(axis=0))
-            if cols.size == 0:
-                break
-            i += int(cols[0])
-            rows = np.flatnonzero(viol[:, cols[0]])
-        else:
-            rows = np.flatnonzero(valid[:, i] & (fail == n_lines))
-            rows = rows[_det(direction[rows, i], point[rows, i] - result[rows]) > 0]
-        if rows.size:
-            ok, res = _lp1(point[rows], direction[rows], valid[rows], i, radius[rows], opt[rows], direction_opt)
-            result[rows[ok]] = res[ok]
-            fail[rows[~ok]] = i
-        i += 1
-    return result, fail
-
-
-def _lp3(
-    point: np.ndarray, direction: np.ndarray, valid: np.ndarray, n_obst: int, begin: np.ndarray,
-    radius: np.ndarray, result: np.ndarray,
-) -> np.ndarray:
-    """RVO2 ``linearProgram3``: least-violation velocity when constraints are infeasible (rows ``[A]``)."""
-    a_n, n_lines = valid.shape
-    dist = np.zeros(a_n)
-    result = result.copy()
-    for i in range(int(begin.min()), n_lines):
-        act = (i >= begin) & valid[:, i] & (_det(direction[:, i], point[:, i] - result) > dist)
-        rows = np.flatnonzero(act)
-        if rows.size == 0:
+    for i in range(no):
+        den = _det(dx, dy, ld[i, 0], ld[i, 1])
+        num = _det(ld[i, 0], ld[i, 1], px - lp[i, 0], py - lp[i, 1])
+        if abs(den) <= EPS:
+            if num < 0.0:
+                return False, 0.0, 0.0
             continue
-        pi, di = point[rows, i], direction[rows, i]
-        proj_p, proj_d, proj_v = point[rows].copy(), direction[rows].copy(), valid[rows].copy()
-        if i > n_obst:
-            pj, dj = point[rows, n_obst:i], direction[rows, n_obst:i]
-            den = _det(di[:, None], dj)
-            par = np.abs(den) <= EPS
-            same_dir = par & (_dot(di[:, None], dj) > 0)
-            t = _det(dj, pi[:, None] - pj) / np.where(par, 1.0, den)
-            cross = pi[:, None] + t[..., None] * di[:, None]
-            proj_p[:, n_obst:i] = np.where(par[..., None], 0.5 * (pi[:, None] + pj), cross)
-            proj_d[:, n_obst:i] = _unit(dj - di[:, None])
-            proj_v[:, n_obst:i] &= ~same_dir
-        proj_v[:, i:] = False
-        res, fail = _lp2(proj_p, proj_d, proj_v, radius[rows], _perp(di), direction_opt=True)
-        good = fail >= n_lines
-        res = np.where(good[:, None], res, result[rows])
-        result[rows] = res
-        dist[rows] = _det(di, pi - res)
-    return result
+        t = num / den
+        if den >= 0.0:
+            t_right = min(t_right, t)
+        else:
+            t_left = max(t_left, t)
+        if t_left > t_right:
+            return False, 0.0, 0.0
+    if direction_opt:
+        t = t_right if ox * dx + oy * dy > 0.0 else t_left
+    else:
+        t = min(max(dx * (ox - px) + dy * (oy - py), t_left), t_right)
+    return True, px + t * dx, py + t * dy
+
+
+@njit(cache=True)
+def _lp2(lp: np.ndarray, ld: np.ndarray, n: int, radius: float, ox: float, oy: float, direction_opt: bool,
+         ) -> tuple[int, float, float]:
+    """RVO2 ``linearProgram2`` over lines ``< n``. Returns (first failing line or ``n``, x, y)."""
+    if direction_opt:
+        rx, ry = ox * radius, oy * radius
+    elif ox * ox + oy * oy > radius * radius:
+        s = radius / np.sqrt(ox * ox + oy * oy)
+        rx, ry = ox * s, oy * s
+    else:
+        rx, ry = ox, oy
+    for i in range(n):
+        if _det(ld[i, 0], ld[i, 1], lp[i, 0] - rx, lp[i, 1] - ry) > 0.0:
+            ok, x, y = _lp1(lp, ld, i, radius, ox, oy, direction_opt)
+            if not ok:
+                return i, rx, ry
+            rx, ry = x, y
+    return n, rx, ry
+
+
+@njit(cache=True)
+def _lp3(lp: np.ndarray, ld: np.ndarray, n: int, n_obst: int, begin: int, radius: float, rx: float, ry: float,
+         pp: np.ndarray, pd: np.ndarray) -> tuple[float, float]:
+    """RVO2 ``linearProgram3``: least-violation velocity when the lines are infeasible (``pp, pd`` scratch)."""
+    dist = 0.0
+    for i in range(begin, n):
+        pix, piy, dix, diy = lp[i, 0], lp[i, 1], ld[i, 0], ld[i, 1]
+        if _det(dix, diy, pix - rx, piy - ry) <= dist:
+            continue
+        pp[:n_obst] = lp[:n_obst]
+        pd[:n_obst] = ld[:n_obst]
+        k = n_obst
+        for j in range(n_obst, i):
+            pjx, pjy, djx, djy = lp[j, 0], lp[j, 1], ld[j, 0], ld[j, 1]
+            den = _det(dix, diy, djx, djy)
+            if abs(den) <= EPS:
+                if dix * djx + diy * djy > 0.0:
+                    continue
+                pp[k, 0], pp[k, 1] = 0.5 * (pix + pjx), 0.5 * (piy + pjy)
+            else:
+                t = _det(djx, djy, pix - pjx, piy - pjy) / den
+                pp[k, 0], pp[k, 1] = pix + t * dix, piy + t * diy
+            ex, ey = djx - dix, djy - diy
+            en = np.sqrt(ex * ex + ey * ey)
+            pd[k, 0], pd[k, 1] = ex / en, ey / en
+            k += 1
+        fail, x, y = _lp2(pp, pd, k, radius, -diy, dix, True)
+        if fail >= k:  # otherwise a rounding failure: keep the current result, as RVO2
+            rx, ry = x, y
+        dist = _det(dix, diy, pix - rx, piy - ry)
+    return rx, ry
+
+
+@njit(cache=True)
+def _obstacle_line(r1x: float, r1y: float, r2x: float, r2y: float, dpx: float, dpy: float, dx: float, dy: float,
+                   dnx: float, dny: float, vx: float, vy: float, r: float, inv_t: float,
+                   ) -> tuple[bool, float, float, float, float]:
+    """RVO2's ORCA line of one convex obstacle edge (end points ``r1, r2`` relative to the agent).
+
+    Returns (keep, point x, point y, direction x, direction y); keep is False when the edge adds no line.
+    """
+    rsq = r * r
+    dsq1, dsq2 = r1x * r1x + r1y * r1y, r2x * r2x + r2y * r2y
+    ox, oy = r2x - r1x, r2y - r1y
+    s = (-r1x * ox - r1y * oy) / (ox * ox + oy * oy)
+    lx, ly = -r1x - s * ox, -r1y - s * oy
+    dsq_line = lx * lx + ly * ly
+    if s < 0.0 and dsq1 <= rsq:  # collision with the left vertex
+        n = np.sqrt(dsq1)
+        return True, 0.0, 0.0, -r1y / n, r1x / n
+    if s > 1.0 and dsq2 <= rsq:  # collision with the right vertex
+        n = np.sqrt(dsq2)
+        return _det(r2x, r2y, dnx, dny) >= 0.0, 0.0, 0.0, -r2y / n, r2x / n
+    if s >= 0.0 and s < 1.0 and dsq_line <= rsq:  # collision with the segment
+        return True, 0.0, 0.0, -dx, -dy
+    # no collision: legs; viewed obliquely, one vertex defines the velocity obstacle
+    same = False
+    if s < 0.0 and dsq_line <= rsq:  # left vertex only (obstacle2 = obstacle1)
+        same = True
+        q1x, q1y, q2x, q2y = r1x, r1y, r1x, r1y
+        lnx, lny, o2x, o2y = dpx, dpy, dx, dy
+    elif s > 1.0 and dsq_line <= rsq:  # right vertex only (obstacle1 = obstacle2)
+        same = True
+        q1x, q1y, q2x, q2y = r2x, r2y, r2x, r2y
+        lnx, lny, o2x, o2y = dx, dy, dnx, dny
+    else:
+        q1x, q1y, q2x, q2y = r1x, r1y, r2x, r2y
+        lnx, lny, o2x, o2y = dpx, dpy, dnx, dny
+    qs1, qs2 = q1x * q1x + q1y * q1y, q2x * q2x + q2y * q2y
+    leg1, leg2 = np.sqrt(qs1 - rsq), np.sqrt(qs2 - rsq)
+    llx, lly = (q1x * leg1 - q1y * r) / qs1, (q1x * r + q1y * leg1) / qs1
+    rlx, rly = (q2x * leg2 + q2y * r) / qs2, (-q2x * r + q2y * leg2) / qs2
+    left_foreign = _det(llx, lly, -lnx, -lny) >= 0.0
+    if left_foreign:
+        llx, lly = -lnx, -lny
+    right_foreign = _det(rlx, rly, o2x, o2y) <= 0.0
+    if right_foreign:
+        rlx, rly = o2x, o2y
+    lcx, lcy, rcx, rcy = inv_t * q1x, inv_t * q1y, inv_t * q2x, inv_t * q2y
+    cvx, cvy = rcx - lcx, rcy - lcy
+    t = 0.5 if same else ((vx - lcx) * cvx + (vy - lcy) * cvy) / (cvx * cvx + cvy * cvy)
+    t_left = (vx - lcx) * llx + (vy - lcy) * lly
+    t_right = (vx - rcx) * rlx + (vy - rcy) * rly
+    rad = r * inv_t
+    if (t < 0.0 and t_left < 0.0) or (same and t_left < 0.0 and t_right < 0.0):  # left cut-off circle
+        wx, wy = vx - lcx, vy - lcy
+        wn = np.sqrt(wx * wx + wy * wy)
+        wx, wy = wx / wn, wy / wn
+        return True, lcx + rad * wx, lcy + rad * wy, wy, -wx
+    if t > 1.0 and t_right < 0.0:  # right cut-off circle
+        wx, wy = vx - rcx, vy - rcy
+        wn = np.sqrt(wx * wx + wy * wy)
+        wx, wy = wx / wn, wy / wn
+        return True, rcx + rad * wx, rcy + rad * wy, wy, -wx
+    inf = np.inf
+    dd_cut = inf if (t < 0.0 or t > 1.0 or same) else (vx - lcx - t * cvx) ** 2 + (vy - lcy - t * cvy) ** 2
+    dd_left = inf if t_left < 0.0 else (vx - lcx - t_left * llx) ** 2 + (vy - lcy - t_left * lly) ** 2
+    dd_right = inf if t_right < 0.0 else (vx - rcx - t_right * rlx) ** 2 + (vy - rcy - t_right * rly) ** 2
+    if dd_cut <= dd_left and dd_cut <= dd_right:  # cut-off line
+        return True, lcx + rad * dy, lcy - rad * dx, -dx, -dy
+    if dd_left <= dd_right:  # left leg
+        return not left_foreign, lcx - rad * lly, lcy + rad * llx, llx, lly
+    return not right_foreign, rcx + rad * rly, rcy - rad * rlx, -rlx, -rly  # right leg
+
+
+@njit(cache=True)
+def _orca_kernel(pos, vel, pref, radius, max_speed, active, seen, p1, p2, d_prev, d, d_next, e_valid,
+                 neighbor_dist, max_neighbors, tau, tau_obst, dt, out, infeasible):
+    b_n, m_n = active.shape
+    e_n = p1.shape[1]
+    k_max = min(max_neighbors, m_n - 1)
+    n_cap = e_n + max(k_max, 0) + 1
+    lp, ld = np.empty((n_cap, 2)), np.empty((n_cap, 2))
+    pp, pd = np.empty((n_cap, 2)), np.empty((n_cap, 2))
+    ob_i, ob_d = np.empty(e_n + 1, np.int64), np.empty(e_n + 1)
+    nb_i, nb_d = np.empty(k_max + 1, np.int64), np.empty(k_max + 1)
+    inv_tau_obst, inv_tau, inv_dt = 1.0 / tau_obst, 1.0 / tau, 1.0 / dt
+    for b in range(b_n):
+        for a in range(m_n):
+            out[b, a, 0], out[b, a, 1] = vel[b, a, 0], vel[b, a, 1]
+            infeasible[b, a] = False
+            if not active[b, a]:
+                continue
+            px, py, vx, vy = pos[b, a, 0], pos[b, a, 1], vel[b, a, 0], vel[b, a, 1]
+            r, vmax = radius[b, a], max_speed[b, a]
+            # obstacle edges in range whose outside the agent is on, nearest first (RVO2's kd-tree query)
+            range_sq = (tau_obst * vmax + r) ** 2
+            n_ob = 0
+            for e in range(e_n):
+                if not e_valid[b, e]:
+                    continue
+                ax, ay, bx, by = p1[b, e, 0], p1[b, e, 1], p2[b, e, 0], p2[b, e, 1]
+                if _det(ax - px, ay - py, bx - ax, by - ay) >= 0.0:
+                    continue
+                ex, ey = bx - ax, by - ay
+                s = ((px - ax) * ex + (py - ay) * ey) / (ex * ex + ey * ey)
+                s = min(max(s, 0.0), 1.0)
+                dsq = (px - ax - s * ex) ** 2 + (py - ay - s * ey) ** 2
+                if dsq < range_sq:
+                    j = n_ob
+                    while j > 0 and dsq < ob_d[j - 1]:
+                        ob_d[j], ob_i[j] = ob_d[j - 1], ob_i[j - 1]
+                        j -= 1
+                    ob_d[j], ob_i[j] = dsq, e
+                    n_ob += 1
+            n = 0
+            for q in range(n_ob):
+                e = ob_i[q]
+                r1x, r1y = p1[b, e, 0] - px, p1[b, e, 1] - py
+                r2x, r2y = p2[b, e, 0] - px, p2[b, e, 1] - py
+                covered = False
+                for j in range(n):
+                    if (_det(inv_tau_obst * r1x - lp[j, 0], inv_tau_obst * r1y - lp[j, 1], ld[j, 0], ld[j, 1])
+                            - inv_tau_obst * r >= -EPS
+                            and _det(inv_tau_obst * r2x - lp[j, 0], inv_tau_obst * r2y - lp[j, 1], ld[j, 0], ld[j, 1])
+                            - inv_tau_obst * r >= -EPS):
+                        covered = True
+                        break
+                if covered:
+                    continue
+                keep, qx, qy, dx, dy = _obstacle_line(r1x, r1y, r2x, r2y, d_prev[b, e, 0], d_prev[b, e, 1],
+                                                      d[b, e, 0], d[b, e, 1], d_next[b, e, 0], d_next[b, e, 1],
+                                                      vx, vy, r, inv_tau_obst)
+                if keep:
+                    lp[n, 0], lp[n, 1], ld[n, 0], ld[n, 1] = qx, qy, dx, dy
+                    n += 1
+            n_obst = n
+            # the k nearest seen agents within neighbor_dist (RVO2's insertAgentNeighbor)
+            range_sq = neighbor_dist * neighbor_dist
+            n_nb = 0
+            for o in range(m_n):
+                if o == a or not seen[b, o]:
+                    continue
+                dsq = (pos[b, o, 0] - px) ** 2 + (pos[b, o, 1] - py) ** 2
+                if k_max > 0 and dsq < range_sq:
+                    if n_nb < k_max:
+                        n_nb += 1
+                    j = n_nb - 1
+                    while j > 0 and dsq < nb_d[j - 1]:
+                        nb_d[j], nb_i[j] = nb_d[j - 1], nb_i[j - 1]
+                        j -= 1
+                    nb_d[j], nb_i[j] = dsq, o
+                    if n_nb == k_max:
+                        range_sq = nb_d[n_nb - 1]
+            for q in range(n_nb):
+                o = nb_i[q]
+                rpx, rpy = pos[b, o, 0] - px, pos[b, o, 1] - py
+                rvx, rvy = vx - vel[b, o, 0], vy - vel[b, o, 1]
+                dsq = rpx * rpx + rpy * rpy
+                cr = r + radius[b, o]
+                crs = cr * cr
+                if dsq > crs:  # no collision
+                    wx, wy = rvx - inv_tau * rpx, rvy - inv_tau * rpy
+                    wsq = wx * wx + wy * wy
+                    dot1 = wx * rpx + wy * rpy
+                    if dot1 < 0.0 and dot1 * dot1 > crs * wsq:  # cut-off circle
+                        wl = np.sqrt(wsq)
+                        ux, uy = wx / wl, wy / wl
+                        dx, dy = uy, -ux
+                        ux, uy = (cr * inv_tau - wl) * ux, (cr * inv_tau - wl) * uy
+                    else:  # legs
+                        leg = np.sqrt(dsq - crs)
+                        if _det(rpx, rpy, wx, wy) > 0.0:
+                            dx, dy = (rpx * leg - rpy * cr) / dsq, (rpx * cr + rpy * leg) / dsq
+                        else:
+                            dx, dy = -(rpx * leg + rpy * cr) / dsq, -(-rpx * cr + rpy * leg) / dsq
+                        dot2 = rvx * dx + rvy * dy
+                        ux, uy = dot2 * dx - rvx, dot2 * dy - rvy
+                else:  # collision: cut-off circle of one time step
+                    wx, wy = rvx - inv_dt * rpx, rvy - inv_dt * rpy
+                    wl = np.sqrt(wx * wx + wy * wy)
+                    ux, uy = wx / wl, wy / wl
+                    dx, dy = uy, -ux
+                    ux, uy = (cr * inv_dt - wl) * ux, (cr * inv_dt - wl) * uy
+                lp[n, 0], lp[n, 1], ld[n, 0], ld[n, 1] = vx + 0.5 * ux, vy + 0.5 * uy, dx, dy
+                n += 1
+            fail, rx, ry = _lp2(lp, ld, n, vmax, pref[b, a, 0], pref[b, a, 1], False)
+            if fail < n:
+                infeasible[b, a] = True
+                rx, ry = _lp3(lp, ld, n, n_obst, fail, vmax, rx, ry, pp, pd)
+            out[b, a, 0], out[b, a, 1] = rx, ry
 
 
 def orca_velocities(
@@ -401,6 +377,7 @@ def orca_velocities(
     seen: np.ndarray,
     edges: ObstacleEdges | None,
     params: OrcaParams,
+    infeasible: np.ndarray | None = None,
 ) -> np.ndarray:
     """New velocities of the ``active`` agents (others keep ``vel``).
 
@@ -410,45 +387,27 @@ def orca_velocities(
         active: ``[B, M]`` bool, agents whose velocity is computed.
         seen: ``[B, M]`` bool, agents that others avoid (padding and invisible agents are False).
         edges: obstacle edges with ``[B, E]`` leading shape, or None.
+        infeasible: optional ``[B, M]`` bool output, True where the constraints had no common solution and
+            RVO2's ``linearProgram3`` chose the least-violating velocity.
 
     Returns:
         ``[B, M, 2]`` velocities.
     """
+    f64 = lambda x: np.ascontiguousarray(x, dtype=np.float64)  # noqa: E731
     b, m = active.shape
-    bi, mi = np.nonzero(active)
-    out = vel.copy()
-    if bi.size == 0:
-        return out
-    p, v = pos[bi, mi], vel[bi, mi]
-    r, vmax = radius[bi, mi], max_speed[bi, mi]
-    # k nearest seen neighbours within neighbor_dist (excluding self)
-    rel = pos[bi] - p[:, None]  # [A, M, 2]
-    dsq = _sq(rel)
-    ok = seen[bi] & (dsq < params.neighbor_dist**2)
-    ok[np.arange(bi.size), mi] = False
-    k = min(params.max_neighbors, m - 1)
-    key = np.where(ok, dsq, np.inf)
-    nb = np.argsort(key, axis=1, kind="stable")[:, :k]
-    nb_ok = np.take_along_axis(ok, nb, axis=1)
-    k_used = max(int(nb_ok.sum(axis=1).max()), 1)  # invalid neighbours sort last
-    nb, nb_ok = nb[:, :k_used], nb_ok[:, :k_used]
-    rows = np.arange(bi.size)[:, None]
-    a_pt, a_dir = agent_lines(
-        rel[rows, nb], v[:, None] - vel[bi[:, None], nb], r[:, None] + radius[bi[:, None], nb], v,
-        params.time_horizon, params.dt,
-    )
-    if edges is not None and edges.valid.shape[1] > 0:
-        o_pt, o_dir, o_ok = obstacle_lines(pos, vel, radius, max_speed, active, edges, params.time_horizon_obst)
-        point = np.concatenate([o_pt, a_pt], axis=1)
-        direction = np.concatenate([o_dir, a_dir], axis=1)
-        valid = np.concatenate([o_ok, nb_ok], axis=1)
-        n_obst = o_ok.shape[1]
-    else:
-        point, direction, valid, n_obst = a_pt, a_dir, nb_ok, 0
-    new_v, fail = _lp2(point, direction, valid, vmax, pref_vel[bi, mi], direction_opt=False)
-    bad = fail < valid.shape[1]
-    if bad.any():
-        idx = np.flatnonzero(bad)
-        new_v[idx] = _lp3(point[idx], direction[idx], valid[idx], n_obst, fail[idx], vmax[idx], new_v[idx])
-    out[bi, mi] = new_v
+    for name, x, shape in (("pos", pos, (b, m, 2)), ("vel", vel, (b, m, 2)), ("pref_vel", pref_vel, (b, m, 2)),
+                           ("radius", radius, (b, m)), ("max_speed", max_speed, (b, m)), ("seen", seen, (b, m))):
+        if np.shape(x) != shape:
+            raise ValueError(f"orca_velocities: {name} has shape {np.shape(x)}, expected {shape}")
+    if edges is None:
+        z = np.zeros((b, 0, 2))
+        edges = ObstacleEdges(z, z, z, z, z, np.zeros((b, 0), dtype=bool))
+    out = np.empty((b, m, 2))
+    flags = np.empty((b, m), dtype=bool) if infeasible is None else infeasible
+    _orca_kernel(f64(pos), f64(vel), f64(pref_vel), f64(radius), f64(max_speed),
+                 np.ascontiguousarray(active, dtype=bool), np.ascontiguousarray(seen, dtype=bool),
+                 f64(edges.p1), f64(edges.p2), f64(edges.d_prev), f64(edges.d), f64(edges.d_next),
+                 np.ascontiguousarray(edges.valid, dtype=bool), float(params.neighbor_dist),
+                 int(params.max_neighbors), float(params.time_horizon), float(params.time_horizon_obst),
+                 float(params.dt), out, flags)
     return out

@@ -22,7 +22,7 @@ def _env(**kw) -> CrowdNavEnv:
     b.robot_goal[0] = (3.0, 0.0)
     b.goal_dist[0] = 3.0
     b.obstacle_valid[0] = False
-    b._refresh_static_geometry()
+    b._refresh_static_geometry([0])
     nh = int(b.human_valid[0].sum())
     b.human_static[0, :nh] = True
     b.human_pos[0, :nh] = np.stack([np.full(nh, -3.5), np.linspace(-3.5, 3.5, nh)], axis=-1)
@@ -81,7 +81,7 @@ def test_collision_with_obstacle():
     b = env.batch
     b.obstacles[0, 0] = [[0.24, -0.5], [1.0, -0.5], [1.0, 0.5], [0.24, 0.5]]
     b.obstacle_valid[0, 0] = True
-    b._refresh_static_geometry()
+    b._refresh_static_geometry([0])
     b.robot_cmd[0] = (0.5, 0.0)
     _, r, term, _, info = env.step(KEEP)
     assert info["outcome"] == "collision_obstacle" and term and r == pytest.approx(-20.025)
