@@ -1,35 +1,60 @@
-"""`pernav occ train`: iteration-based training with TensorBoard, atomic checkpoints, resume and DDP.
+"""`pernav occ train` on mmengine's Runner (the engine mmdet3d users know), every object built explicitly
+from the typed `OccConfig`: the model (`MetaOccModel`, whose `forward(mode="loss")` is
+`perception.occupancy.losses.training_losses`), an `OptimWrapper` around AdamW (backbone group at
+`optim.backbone_lr_mult`, gradient clipping), a cosine `CosineAnnealingLR` to 1% over `optim.iters`, the
+iteration-based train loop, `CheckpointHook` (a rolling `<out_dir>/latest.pt`), `LoggerHook`, a TensorBoard
+visualizer backend (`<out_dir>/tb`) and a tqdm progress bar. The resolved config is stored as
+`<out_dir>/config.yaml`; mmengine's own log goes to `<out_dir>/<timestamp>/`.
 
 Launch on several processes with `torchrun --nproc-per-node N -m perception.occupancy.cli train ...`
-(gloo on CPU, NCCL on GPU); each rank reads its shard through a `DistributedSampler`.
+(gloo on CPU, NCCL on GPU); each rank reads its shard through mmengine's `DefaultSampler`.
+
+Where mmengine 0.10.7's Runner could not serve a requirement as shipped, and what this module does instead:
+
+- Atomic checkpoints: its `LocalBackend.put` writes straight into the target file, so a crash mid-save
+  truncates the previous checkpoint. The checkpoint hook writes through `AtomicLocalBackend`
+  (temporary file + `os.replace`, `perception.occupancy.mm.fileio`).
+- Resume: it saves its message-hub history as `HistoryBuffer` objects but loads with `torch.load`'s
+  default, which is `weights_only=True` since torch 2.6, so it cannot resume its own checkpoints.
+  `MetaOccCheckpointHook` stores that history as plain lists (and adds MetaOcc's checkpoint keys, so
+  `pernav occ eval` reads the same file with `weights_only=True`). Resuming skips the batches already
+  seen (mmengine's loop) and seeds sensor dropout per iteration, so it ends where the uninterrupted run
+  does.
+- DDP on CPU: its `init_dist("pytorch")` calls `torch.cuda.set_device`, which fails on a machine without a
+  GPU, and its default DDP wrapper passes `device_ids=[LOCAL_RANK]`. The process group is created here
+  (gloo on CPU) before the Runner, which then reuses it, and the model is handed to the Runner already
+  wrapped in `MMDistributedDataParallel` with `device_ids=None` on CPU.
+- Device: the Runner puts the model on mmengine's `get_device()` (CUDA whenever it is available), so
+  `device: cpu` cannot force CPU training on a GPU machine; `device: cuda` without a GPU is an error here.
 """
 
 from __future__ import annotations
 
 import gc
-import math
 import os
-import random
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.distributed as dist
 import yaml
-from torch.nn.parallel import DistributedDataParallel
-from torch.utils.data import DataLoader, DistributedSampler
-from torch.utils.tensorboard import SummaryWriter
-from tqdm import tqdm
+from mmengine.dataset import DefaultSampler
+from mmengine.device import get_device
+from mmengine.hooks import CheckpointHook, LoggerHook
+from mmengine.model import MMDistributedDataParallel
+from mmengine.optim import CosineAnnealingLR, OptimWrapper
+from mmengine.runner import Runner
+from mmengine.visualization import TensorboardVisBackend, Visualizer
+from torch.utils.data import DataLoader
 
-from perception.occupancy.checkpoint import load_checkpoint, save_checkpoint
+from perception.occupancy.atomic import save_text_atomic
 from perception.occupancy.config import OccConfig, config_to_dict
 from perception.occupancy.data.omnihd import OmniHDScenes, collate
-from perception.occupancy.grid import IGNORE, NUM_CLASSES
-from perception.occupancy.labels import load_occ_gt
-from perception.occupancy.losses import class_weights_from_counts, training_losses
-from perception.occupancy.model import MetaOcc
-from perception.occupancy.sensor_dropout import random_dropout
+from perception.occupancy.mm.fileio import ATOMIC_BACKEND
+from perception.occupancy.mm.hooks import ClassWeightsHook, MetaOccCheckpointHook, SensorDropoutHook, TqdmProgressHook
+from perception.occupancy.mm.model import MetaOccModel
+
+CHECKPOINT_NAME = "latest.pt"
 
 
 def to_device(batch: dict, device: torch.device) -> dict:
@@ -41,97 +66,67 @@ def to_device(batch: dict, device: torch.device) -> dict:
     return out
 
 
-def label_counts(ds: OmniHDScenes, max_samples: int = 64) -> np.ndarray:
-    """Voxel counts per class `[NUM_CLASSES]` over (up to) `max_samples` evenly spaced training labels."""
-    counts = np.zeros(NUM_CLASSES)
-    picks = np.linspace(0, len(ds) - 1, min(len(ds), max_samples)).astype(int)
-    for i in picks:
-        occ = load_occ_gt(ds.tables.sample_info(ds.samples[i], 1).occ_path, ds.grid)
-        counts += np.bincount(occ[occ != IGNORE].ravel(), minlength=NUM_CLASSES)[:NUM_CLASSES]
-    return counts
-
-
-def _optimizer(model: MetaOcc, cfg: OccConfig) -> torch.optim.Optimizer:
-    backbone = [p for n, p in model.named_parameters() if n.startswith("camera.encoder.")]
+def build_optim_wrapper(model: MetaOccModel, cfg: OccConfig) -> OptimWrapper:
+    """AdamW with the camera backbone at `lr * backbone_lr_mult`, gradients clipped to `grad_clip`."""
+    backbone = [p for n, p in model.net.named_parameters() if n.startswith("camera.encoder.")]
     ids = {id(p) for p in backbone}
     rest = [p for p in model.parameters() if id(p) not in ids]
     groups = [{"params": rest, "lr": cfg.optim.lr}]
     if backbone:
         groups.append({"params": backbone, "lr": cfg.optim.lr * cfg.optim.backbone_lr_mult})
-    return torch.optim.AdamW(groups, weight_decay=cfg.optim.weight_decay)
+    optimizer = torch.optim.AdamW(groups, weight_decay=cfg.optim.weight_decay)
+    return OptimWrapper(optimizer, clip_grad={"max_norm": cfg.optim.grad_clip})
+
+
+def build_runner(cfg: OccConfig, resume: str | None = None, progress: bool = True) -> Runner:
+    """The mmengine Runner for one training run (the process group, if any, must already exist)."""
+    distributed = dist.is_available() and dist.is_initialized()
+    out = Path(cfg.out_dir)
+    torch.manual_seed(cfg.optim.seed)
+    model = MetaOccModel(cfg.model, cfg.optim)
+    ds = OmniHDScenes(cfg.data, "train")
+    loader = DataLoader(ds, batch_size=cfg.optim.batch_size, sampler=DefaultSampler(ds, shuffle=True,
+                        seed=cfg.optim.seed), num_workers=cfg.optim.num_workers, collate_fn=collate)
+    optim_wrapper = build_optim_wrapper(model, cfg)
+    iters = cfg.optim.iters
+    scheduler = CosineAnnealingLR(optim_wrapper, T_max=iters, eta_min_ratio=0.01, by_epoch=False, begin=0, end=iters)
+    checkpoint = CheckpointHook(interval=cfg.optim.ckpt_every, by_epoch=False, filename_tmpl=CHECKPOINT_NAME,
+                                save_last=True, backend_args={"backend": ATOMIC_BACKEND})
+    visualizer = Visualizer(name=f"occ-{os.getpid()}-{time.time_ns()}",
+                            vis_backends=[TensorboardVisBackend(save_dir=str(out / "tb"))])
+    net: torch.nn.Module = model
+    if distributed:
+        device_ids = [int(os.environ.get("LOCAL_RANK", 0))] if torch.cuda.is_available() else None
+        net = MMDistributedDataParallel(model.to(get_device()), device_ids=device_ids, broadcast_buffers=True)
+    return Runner(
+        model=net, work_dir=str(out), experiment_name=f"occ_{os.getpid()}_{time.time_ns()}",
+        train_dataloader=loader, optim_wrapper=optim_wrapper, param_scheduler=scheduler,
+        train_cfg={"by_epoch": False, "max_iters": iters},
+        default_hooks={"logger": LoggerHook(interval=cfg.optim.log_every), "checkpoint": checkpoint},
+        custom_hooks=[ClassWeightsHook(), SensorDropoutHook(cfg.optim.sensor_dropout, cfg.optim.seed),
+                      TqdmProgressHook(progress), MetaOccCheckpointHook(cfg)],
+        visualizer=visualizer, launcher="pytorch" if distributed else "none",
+        randomness={"seed": cfg.optim.seed}, resume=resume is not None, load_from=resume, log_level="INFO",
+        default_scope="mmengine")
 
 
 def train(cfg: OccConfig, resume: str | None = None, progress: bool = True) -> Path:
-    """Train and return the final checkpoint path (`<out_dir>/latest.pt`)."""
+    """Train (resuming from the checkpoint `resume` if given) and return `<out_dir>/latest.pt`."""
+    if cfg.device == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device=cuda but torch sees no CUDA device")
+    if resume is not None and not Path(resume).is_file():
+        raise FileNotFoundError(f"{resume}: checkpoint to resume from not found")
     distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
-    if distributed:
-        dist.init_process_group("nccl" if cfg.device == "cuda" else "gloo")
-    rank = dist.get_rank() if distributed else 0
-    device = torch.device(f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}" if cfg.device == "cuda" else "cpu")
-    torch.manual_seed(cfg.optim.seed)
+    if distributed and not dist.is_initialized():
+        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
     out = Path(cfg.out_dir)
-    ds = OmniHDScenes(cfg.data, "train")
-    sampler = DistributedSampler(ds, shuffle=True, seed=cfg.optim.seed) if distributed else None
-    gen = torch.Generator().manual_seed(cfg.optim.seed)
-    loader = DataLoader(ds, batch_size=cfg.optim.batch_size, shuffle=sampler is None, sampler=sampler,
-                        num_workers=cfg.optim.num_workers, collate_fn=collate, generator=gen, drop_last=False)
-    model = MetaOcc(cfg.model).to(device)
-    optimizer = _optimizer(model, cfg)
-    step = 0
-    weights = class_weights_from_counts(label_counts(ds))
-    if resume:
-        blob = load_checkpoint(resume)
-        model.load_state_dict(blob["model"])
-        if "optimizer" in blob:
-            optimizer.load_state_dict(blob["optimizer"])
-        step = int(blob["step"])
-        weights = torch.as_tensor(blob["extra"].get("class_weights", weights))
-    net: torch.nn.Module = DistributedDataParallel(model) if distributed else model
-    lr_lambda = lambda s: 0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * min(s, cfg.optim.iters) / cfg.optim.iters))  # noqa: E731
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda, last_epoch=step - 1 if step else -1)
-    writer = SummaryWriter(str(out / "tb")) if rank == 0 else None
-    if rank == 0:
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "config.yaml").write_text(yaml.safe_dump(config_to_dict(cfg), sort_keys=False))
-    extra = {"class_weights": weights.tolist()}
-    bar = tqdm(total=cfg.optim.iters, initial=step, desc="occ train", disable=not progress or rank != 0)
-    epoch, t0 = 0, time.perf_counter()
-    rng = random.Random(cfg.optim.seed + rank)
-    net.train()
-    while step < cfg.optim.iters:
-        if sampler is not None:
-            sampler.set_epoch(epoch)
-        for batch in loader:
-            if step >= cfg.optim.iters:
-                break
-            batch = to_device(random_dropout(batch, cfg.optim.sensor_dropout, rng), device)
-            losses = training_losses(net, batch, weights, cfg.optim)
-            optimizer.zero_grad(set_to_none=True)
-            losses["total"].backward()
-            gnorm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.optim.grad_clip)
-            optimizer.step()
-            scheduler.step()
-            step += 1
-            bar.update(1)
-            bar.set_postfix(loss=f"{losses['total'].item():.3f}")
-            if writer is not None and (step % cfg.optim.log_every == 0 or step == 1):
-                for k, v in losses.items():
-                    writer.add_scalar(f"losses/{k}", v.item(), step)
-                writer.add_scalar("charts/lr", optimizer.param_groups[0]["lr"], step)
-                writer.add_scalar("charts/grad_norm", float(gnorm), step)
-                writer.add_scalar("charts/iter_per_s", step / (time.perf_counter() - t0), step)
-            if rank == 0 and step % cfg.optim.ckpt_every == 0:
-                save_checkpoint(out / "latest.pt", model, cfg, step, optimizer, extra)
-        epoch += 1
-    bar.close()
-    final = out / "latest.pt"
-    if rank == 0:
-        save_checkpoint(final, model, cfg, step, optimizer, dict(extra, train_seconds=time.perf_counter() - t0))
-    if writer is not None:
-        writer.close()
+    if not distributed or dist.get_rank() == 0:
+        save_text_atomic(out / "config.yaml", yaml.safe_dump(config_to_dict(cfg), sort_keys=False))
+    runner = build_runner(cfg, resume, progress)
+    runner.train()
     if distributed:
-        del net, optimizer
+        del runner
         gc.collect()
         dist.barrier()
         dist.destroy_process_group()
-    return final
+    return out / CHECKPOINT_NAME

@@ -51,6 +51,44 @@ def test_train_resume_eval_infer(omnihd_root: Path, tmp_path: Path) -> None:
     assert list((tmp_path / "infer").glob("infer_*.png"))
 
 
+def test_resume_after_crash_matches_uninterrupted_run(omnihd_root: Path, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run killed in iteration 3 and resumed from its iteration-2 checkpoint ends with the weights of the
+    run that was never interrupted (same batches, same sensor-dropout draws, same schedule)."""
+    import perception.occupancy.mm.model as mm_model
+
+    def args(out: Path) -> list[str]:
+        return ["occ", "train", "--config", "small", "--set", f"data.root={omnihd_root}", "--set", f"out_dir={out}",
+                "--set", "optim.iters=4", "--set", "optim.ckpt_every=2", "--set", "optim.sensor_dropout=0.5",
+                "--set", "model.variant=radar", *SMALL]
+
+    assert pernav(args(tmp_path / "straight")) == 0
+    calls = {"n": 0}
+    real = mm_model.training_losses
+
+    def crash_in_third_iteration(*a: object, **k: object) -> dict[str, torch.Tensor]:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise RuntimeError("simulated crash")
+        return real(*a, **k)
+
+    monkeypatch.setattr(mm_model, "training_losses", crash_in_third_iteration)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        pernav(args(tmp_path / "crashed"))
+    monkeypatch.undo()
+    at_crash = load_checkpoint(tmp_path / "crashed" / "latest.pt")
+    assert at_crash["step"] == 2
+    assert pernav([*args(tmp_path / "crashed"), "--resume", "auto"]) == 0
+
+    straight, resumed = load_checkpoint(tmp_path / "straight" / "latest.pt"), load_checkpoint(
+        tmp_path / "crashed" / "latest.pt")
+    assert resumed["step"] == straight["step"] == 4
+    assert resumed["extra"]["class_weights"] == straight["extra"]["class_weights"]
+    for key, value in straight["model"].items():
+        torch.testing.assert_close(resumed["model"][key], value, rtol=1e-5, atol=1e-6, msg=key)
+    assert any(not torch.equal(at_crash["model"][k], v) for k, v in resumed["model"].items())
+
+
 def test_bad_arguments_give_clear_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert occ(["train", "--set", "model.variant=lidar"]) == 2
     assert "model.variant must be one of" in capsys.readouterr().err
@@ -72,3 +110,19 @@ def test_ddp_two_processes(omnihd_root: Path, tmp_path: Path) -> None:
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert load_checkpoint(tmp_path / "ddp" / "latest.pt")["step"] == 1
+
+
+def test_checkpoint_backend_is_atomic(tmp_path: Path) -> None:
+    """mmengine's LocalBackend writes in place; ours leaves the old file whole when a write fails."""
+    from mmengine.fileio import get_file_backend
+
+    from perception.occupancy.mm.fileio import ATOMIC_BACKEND
+
+    backend = get_file_backend(str(tmp_path), backend_args={"backend": ATOMIC_BACKEND})
+    target = tmp_path / "latest.pt"
+    backend.put(b"old checkpoint", target)
+    with pytest.raises(TypeError):
+        backend.put("not bytes", target)  # type: ignore[arg-type]  # f.write fails mid-save
+    assert target.read_bytes() == b"old checkpoint"
+    backend.put_text("latest.pt", tmp_path / "last_checkpoint")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["last_checkpoint", "latest.pt"]  # no temp files left
