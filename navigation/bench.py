@@ -27,7 +27,8 @@ import torch
 from navigation.config import TrainConfig
 from navigation.envs import make_vector_env
 from navigation.networks import ActorCritic, build_policy
-from navigation.observation import to_tensors
+from navigation.baselines.common import robot_limits
+from navigation.observation import to_tensors, with_command
 from navigation.ppo import PPO
 from navigation.rollout import RolloutCollector
 
@@ -48,7 +49,7 @@ def _observations(cfg: TrainConfig, batch: int) -> dict[str, torch.Tensor]:
     for _ in range(5):
         obs, *_ = envs.step(np.full(batch, 4))
     envs.close()
-    return to_tensors(obs)
+    return to_tensors(with_command(obs, np.zeros((batch, 2))))
 
 
 def _latency(policy: ActorCritic, obs: dict[str, torch.Tensor], reps: int) -> list[float]:
@@ -109,7 +110,7 @@ def run_bench(cfg: TrainConfig, reps: int = 30, train_updates: int = 3, memory: 
     for contender in IMPLS:
         envs = make_vector_env(cfg.env, cfg.ppo.num_envs)
         policy = _policy(cfg, contender, spaces)
-        collector = RolloutCollector(envs, policy, cfg.ppo.num_steps)
+        collector = RolloutCollector(envs, policy, cfg.ppo.num_steps, robot_limits(cfg.env.env_id, cfg.env.overrides))
         collector.restart(cfg.seed)
         runs[contender] = (collector, PPO(policy, policy, cfg.ppo, max(train_updates, 1)))
     sps: dict[str, list[float]] = {i: [] for i in IMPLS}

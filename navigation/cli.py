@@ -1,4 +1,4 @@
-"""``pernav nav {train,eval,bench,rollout,export}``: HEIGHT training, evaluation, benchmarks, videos."""
+"""``pernav nav {imitate,train,eval,bench,rollout,export}``: HEIGHT training, evaluation, benchmarks, videos."""
 
 from __future__ import annotations
 
@@ -19,6 +19,18 @@ def _train(args: argparse.Namespace) -> int:
         success = "n/a (no episode ended)" if math.isnan(result.success_rate) else f"{result.success_rate:.2f}"
         print(f"trained {result.updates} updates, {result.env_steps} env steps in {result.wall_s:.0f} s; "
               f"training success (last 100 episodes) {success}; checkpoint {result.checkpoint}")
+    return 0
+
+
+def _imitate(args: argparse.Namespace) -> int:
+    from navigation.config import load_config
+    from navigation.imitation import imitate
+
+    cfg = load_config(args.config, args.set)
+    r = imitate(cfg, resume=args.resume, progress=not args.no_progress)
+    success = "n/a" if math.isnan(r["learner_success_rate"]) else f"{r['learner_success_rate']:.2f}"
+    print(f"DAgger: {r['iterations']} iterations, {r['env_steps']} env steps in {r['wall_s']:.0f} s; learner "
+          f"success (last 100 learner-only episodes) {success}; checkpoint {r['checkpoint']}")
     return 0
 
 
@@ -127,6 +139,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="leave after N updates (a multiple of checkpoint_every); continue later with --resume")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_train)
+
+    p = sub.add_parser("imitate", help="DAgger warm start from a classic expert (then train with init_from)")
+    p.add_argument("config", help="YAML preset (its imitation, ppo.num_envs/num_steps, network, env sections)")
+    p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="dotted overrides")
+    p.add_argument("--resume", action="store_true", help="continue from OUT_DIR/checkpoint.pt")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=_imitate)
 
     p = sub.add_parser("eval", help="fixed-seed episodes of several policies → markdown/HTML report")
     p.add_argument("--policy", action="append", default=None, metavar="SPEC",

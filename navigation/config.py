@@ -75,6 +75,27 @@ class PPOConfig:
 
 
 @dataclass
+class ImitationConfig:
+    """DAgger warm start (``pernav nav imitate``, :mod:`navigation.imitation`) before PPO fine-tuning."""
+
+    expert: str = "dwa"
+    """classic policy whose actions are the labels (orca, social_force or dwa)"""
+    iterations: int = 600
+    """collect-and-train iterations (each ``ppo.num_envs × ppo.num_steps`` env steps per process)"""
+    beta_start: float = 1.0
+    """probability that the expert's action is executed at the first iteration (else the learner's sample)"""
+    beta_iterations: int = 200
+    """β decays linearly from ``beta_start`` to 0 over this many iterations (then only the learner acts)"""
+    buffer: int = 8
+    """rollouts kept for training (the newest; DAgger's aggregated data set, bounded)"""
+    batch_sequences: int = 64
+    """env sequences (of ``ppo.num_steps`` steps) per gradient step"""
+    lr: float = 5e-4
+    value_coef: float = 0.25
+    """weight of the critic's squared error to GAE targets, so PPO starts from a fitted critic"""
+
+
+@dataclass
 class EnvConfig:
     """The gymnasium environment trained and evaluated on (built with ``gymnasium.make``)."""
 
@@ -100,9 +121,12 @@ class TrainConfig:
     """run folder: checkpoint.pt, config.yaml, TensorBoard events"""
     torch_threads: int = 1
     """``torch.set_num_threads`` per process"""
+    init_from: str = ""
+    """policy weights to start PPO from (e.g. a ``pernav nav imitate`` checkpoint); "" = random init"""
     network: NetworkConfig = field(default_factory=NetworkConfig)
     ppo: PPOConfig = field(default_factory=PPOConfig)
     env: EnvConfig = field(default_factory=EnvConfig)
+    imitation: ImitationConfig = field(default_factory=ImitationConfig)
 
     def validate(self) -> None:
         """Raise ``ValueError`` naming the field when a value is impossible."""
@@ -128,6 +152,14 @@ class TrainConfig:
             raise ValueError(f"ppo.num_minibatches={p.num_minibatches} must divide ppo.num_envs={p.num_envs}")
         if not (0 < p.gamma <= 1 and 0 <= p.gae_lambda <= 1 and p.clip > 0 and p.lr > 0):
             raise ValueError(f"ppo: need 0<gamma<=1, 0<=gae_lambda<=1, clip>0, lr>0, got {p}")
+        im = self.imitation
+        if im.expert not in ("orca", "social_force", "dwa"):
+            raise ValueError(f"imitation.expert={im.expert!r}: expected orca, social_force or dwa")
+        for name in ("iterations", "beta_iterations", "buffer", "batch_sequences"):
+            if getattr(im, name) < 1:
+                raise ValueError(f"imitation.{name}={getattr(im, name)}: must be at least 1")
+        if not (0.0 <= im.beta_start <= 1.0 and im.lr > 0):
+            raise ValueError(f"imitation: need 0<=beta_start<=1 and lr>0, got {im}")
 
 
 def config_from_dict(data: dict[str, Any]) -> TrainConfig:

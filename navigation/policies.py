@@ -13,12 +13,12 @@ import numpy as np
 import torch
 
 from navigation.baselines import DWAPolicy, OrcaRobotPolicy, SocialForceRobotPolicy
-from navigation.baselines.common import robot_limits
+from navigation.baselines.common import CommandTracker, RobotLimits, robot_limits
 from navigation.checkpoint import load_checkpoint
 from navigation.config import EnvConfig, config_from_dict
 from navigation.envs import make_env
 from navigation.networks import ActorCritic, build_policy
-from navigation.observation import to_tensors
+from navigation.observation import to_tensors, with_command
 
 #: classic policies by name
 CLASSIC = {"orca": OrcaRobotPolicy, "social_force": SocialForceRobotPolicy, "dwa": DWAPolicy}
@@ -35,15 +35,19 @@ class RobotPolicy(Protocol):
 class LearnedPolicy:
     """An :class:`ActorCritic` acting greedily (argmax / Gaussian mean, as HEIGHT's test) or by sampling."""
 
-    def __init__(self, net: ActorCritic, name: str, deterministic: bool = True) -> None:
-        self.net, self.name, self.deterministic = net.eval(), name, deterministic
+    def __init__(self, net: ActorCritic, name: str, limits: RobotLimits, deterministic: bool = True) -> None:
+        self.net, self.name, self.limits, self.deterministic = net.eval(), name, limits, deterministic
 
     def reset(self, n: int) -> None:
         self.state = self.net.initial_state(n)
+        self.command = CommandTracker(self.limits, n)
 
     def act(self, obs: dict[str, np.ndarray], first: np.ndarray) -> np.ndarray:
         masks = torch.as_tensor(~first, dtype=torch.float32)
-        action, _, _, self.state = self.net.act(to_tensors(obs), self.state, masks, self.deterministic)
+        self.command.reset(first)
+        obs_t = to_tensors(with_command(obs, self.command.cmd))
+        action, _, _, self.state = self.net.act(obs_t, self.state, masks, self.deterministic)
+        self.command.apply(action.numpy())
         return action.numpy()
 
 
@@ -58,7 +62,7 @@ def load_learned(path: str | Path, env_cfg: EnvConfig, name: str | None = None) 
         net.load_state_dict(ckpt["policy"])
     except RuntimeError as exc:
         raise ValueError(f"{path}: weights do not fit {env_cfg.env_id} ({exc})") from exc
-    return LearnedPolicy(net, name or Path(path).stem)
+    return LearnedPolicy(net, name or Path(path).stem, robot_limits(env_cfg.env_id, env_cfg.overrides))
 
 
 def make_policy(spec: str, env_cfg: EnvConfig) -> RobotPolicy:

@@ -26,6 +26,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 
+from navigation.baselines.common import robot_limits
 from navigation.checkpoint import load_checkpoint, save_checkpoint
 from navigation.config import TrainConfig, config_from_dict, config_to_dict
 from navigation.envs import make_vector_env
@@ -110,12 +111,14 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, stop_af
     policy = build_policy(cfg.network, envs.single_observation_space, envs.single_action_space)
     if saved is not None:
         policy.load_state_dict(saved["policy"])
+    elif cfg.init_from:
+        policy.load_state_dict(load_checkpoint(cfg.init_from)["policy"])
     net: torch.nn.Module = DistributedDataParallel(policy) if world > 1 else policy
     ppo = PPO(net, policy, cfg.ppo, cfg.total_updates)
     if saved is not None:
         ppo.optimizer.load_state_dict(saved["optimizer"])
         ppo.scheduler.load_state_dict(saved["scheduler"])
-    collector = RolloutCollector(envs, policy, cfg.ppo.num_steps)
+    collector = RolloutCollector(envs, policy, cfg.ppo.num_steps, robot_limits(cfg.env.env_id, cfg.env.overrides))
 
     writer = None
     if rank == 0:

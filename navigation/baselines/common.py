@@ -129,6 +129,14 @@ class CommandTracker:
         self.cmd = self.clip(new)
         return out
 
+    def apply(self, executed: np.ndarray) -> None:
+        """Set the tracked command to what the env does with the ``executed`` actions ``[N]`` / ``[N, d]``
+        (whoever chose them): add the increment and clip, or take the continuous command and clip."""
+        if self.lim.continuous:
+            self.cmd = self.clip(np.asarray(executed, dtype=np.float64))
+        else:
+            self.cmd = self.clip(self.cmd + DISCRETE_ACTION_DELTAS[np.asarray(executed, dtype=np.int64)])
+
     def clip(self, cmd: np.ndarray) -> np.ndarray:
         """Clip commands ``[..., 2]`` as the env does."""
         lim = self.lim

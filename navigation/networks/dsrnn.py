@@ -15,6 +15,7 @@ from torch import nn
 from kernels import set_attention
 from navigation.config import NetworkConfig
 from navigation.networks.layers import mlp
+from navigation.observation import ROBOT_FEATURES
 
 EDGE = 64
 
@@ -35,7 +36,7 @@ class DSRNNTrunk(nn.Module):
         self.temporal_gru = nn.GRUCell(EDGE, EDGE)
         self.q = nn.Linear(EDGE, EDGE)
         self.k = nn.Linear(EDGE, EDGE)
-        self.node_embed = mlp([5 + 8 * max_obstacles, EDGE])
+        self.node_embed = mlp([ROBOT_FEATURES + 8 * max_obstacles, EDGE])
         self.node_gru = nn.GRUCell(3 * EDGE, cfg.hidden_size)
         self.state_size = max_humans * EDGE + EDGE + cfg.hidden_size
         self.feature_size = cfg.hidden_size

@@ -12,6 +12,7 @@ from navigation.checkpoint import save_checkpoint
 from navigation.cli import main
 from navigation.config import EnvConfig, TrainConfig, config_to_dict
 from navigation.evaluate import run_episodes, summarize
+from navigation.baselines.common import robot_limits
 from navigation.networks import build_policy
 from navigation.policies import LearnedPolicy, make_policy
 
@@ -22,7 +23,7 @@ def _random_learned() -> LearnedPolicy:
     torch.manual_seed(0)
     env = gym.make(SHORT.env_id, **SHORT.overrides)
     net = build_policy(TrainConfig().network, env.observation_space, env.action_space)
-    return LearnedPolicy(net, "random_height")
+    return LearnedPolicy(net, "random_height", robot_limits(SHORT.env_id, SHORT.overrides))
 
 
 def test_evaluation_is_deterministic():

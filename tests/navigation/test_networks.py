@@ -28,9 +28,11 @@ def real_observations(env_id: str, batch: int, steps: int, seed: int = 0) -> dic
         for _ in range(steps - 1):
             obs, *_ = env.step(env.action_space.sample())
             seq.append(obs)
-        rows.append({k: np.stack([o[k] for o in seq]) for k in KEYS})
+        rows.append({k: np.stack([o[k] for o in seq]) for k in KEYS if k != "robot_command"})
     env.close()
-    return to_tensors({k: np.stack([r[k] for r in rows]) for k in KEYS})
+    batched = {k: np.stack([r[k] for r in rows]) for k in rows[0]}
+    command = np.random.default_rng(seed).uniform(-0.5, 0.5, (batch, steps, 1, 2))  # as CommandTracker would give
+    return to_tensors({**batched, "robot_command": command})
 
 
 @pytest.fixture(scope="module")

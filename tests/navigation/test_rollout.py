@@ -7,6 +7,7 @@ import torch
 from navigation.config import EnvConfig, NetworkConfig
 from navigation.envs import make_vector_env
 from navigation.networks import build_policy
+from navigation.baselines.common import robot_limits
 from navigation.ppo import gae
 from navigation.rollout import RolloutCollector
 
@@ -15,7 +16,7 @@ def _collect(vector: str = "native"):
     envs = make_vector_env(EnvConfig(overrides={"time_limit": 2.0}, vector=vector), 3)  # 10-step episodes
     torch.manual_seed(0)
     policy = build_policy(NetworkConfig(), envs.single_observation_space, envs.single_action_space)
-    collector = RolloutCollector(envs, policy, 25)
+    collector = RolloutCollector(envs, policy, 25, robot_limits("pernav/CrowdNav-v0", {}))
     collector.restart(7)
     first, _ = collector.collect()
     second, episodes = collector.collect()
@@ -36,6 +37,20 @@ def test_autoreset_steps_are_masked_and_timeouts_bootstrapped():
     assert (r.masks[:, 0] == 0).all()  # restart() begins fresh episodes
     adv, target = gae(r, 0.99, 0.95)
     torch.testing.assert_close(target, adv + r.values)
+
+
+def test_observed_command_is_the_robot_forward_speed():
+    """The command the collector adds to each observation equals the speed the env really runs: the forward
+    component of the observed world-frame velocity (zero at an episode's first step)."""
+    _, r, _, _ = _collect()
+    theta = r.obs["robot_node"][..., 0, 4]
+    vel = r.obs["temporal_edges"][..., 0, :]
+    speed = vel[..., 0] * torch.cos(theta) + vel[..., 1] * torch.sin(theta)
+    cmd = r.obs["robot_command"][..., 0, :]
+    live = r.valid.bool()
+    assert cmd[..., 0].abs().max() > 0.04  # random increments did move the command
+    torch.testing.assert_close(cmd[..., 0][live], speed[live], atol=1e-5, rtol=0)
+    assert (cmd[r.masks == 0] == 0).all()
 
 
 def test_sequence_replay_matches_acting():

@@ -1,0 +1,101 @@
+"""DAgger warm start: the expert labels the state the env is really in, learning from labels works, and PPO
+starts from the imitation checkpoint."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from navigation.baselines.common import robot_limits
+from navigation.checkpoint import load_checkpoint
+from navigation.cli import main
+from navigation.config import EnvConfig, NetworkConfig
+from navigation.envs import make_vector_env
+from navigation.imitation import ExpertMixer, beta_at, imitation_loss
+from navigation.networks import build_policy
+from navigation.policies import make_policy
+from navigation.rollout import RolloutCollector
+
+ROOT = Path(__file__).resolve().parents[2]
+PRESET = str(ROOT / "configs/nav/height_cpu.yaml")
+SMALL = ["ppo.num_envs=2", "ppo.num_steps=8", "env.overrides.time_limit=3.0", "checkpoint_every=2",
+         "imitation.iterations=2", "imitation.beta_iterations=1", "imitation.batch_sequences=2"]
+
+
+def test_beta_decays_linearly_to_zero():
+    assert beta_at(0, 0.8, 10) == 0.8
+    assert beta_at(5, 0.8, 10) == pytest.approx(0.4)
+    assert beta_at(10, 0.8, 10) == 0.0 and beta_at(50, 0.8, 10) == 0.0
+
+
+def test_expert_tracks_the_command_the_learner_produced():
+    """With β = 0 the env runs the learner's (random) actions; the expert's tracked command must equal the
+    robot's true forward speed, read back from the next observation."""
+    n = 3
+    env_cfg = EnvConfig()
+    envs = make_vector_env(env_cfg, n)
+    mixer = ExpertMixer(make_policy("dwa", env_cfg), n, discrete=True, seed=0)
+    mixer.beta = 0.0
+    obs, _ = envs.reset(seed=7)
+    first = np.ones(n, dtype=bool)
+    rng = np.random.default_rng(1)
+    for _ in range(12):
+        learner = rng.integers(0, 9, size=n)
+        executed, labels = mixer(obs, first, learner)
+        assert np.array_equal(executed, learner) and labels.shape == (n,)
+        obs, _, term, trunc, _ = envs.step(executed)
+        assert not (term | trunc).any()
+        theta = obs["robot_node"][:, 0, 4]
+        v = obs["temporal_edges"][:, 0, 0] * np.cos(theta) + obs["temporal_edges"][:, 0, 1] * np.sin(theta)
+        np.testing.assert_allclose(mixer.tracker.cmd[:, 0], v, atol=1e-5)
+        first = np.zeros(n, dtype=bool)
+    envs.close()
+
+
+def test_learning_from_expert_labels_raises_agreement():
+    """A few gradient steps on one DAgger rollout make the learner agree with DWA more often."""
+    torch.manual_seed(0)
+    env_cfg = EnvConfig(overrides={"time_limit": 5.0})
+    envs = make_vector_env(env_cfg, 4)
+    policy = build_policy(NetworkConfig(), envs.single_observation_space, envs.single_action_space)
+    collector = RolloutCollector(envs, policy, 20, robot_limits(env_cfg.env_id, env_cfg.overrides),
+                                 behaviour=ExpertMixer(make_policy("dwa", env_cfg), 4, True, 0))
+    collector.restart(3)
+    rollout, _ = collector.collect()
+    assert rollout.labels is not None and torch.equal(rollout.labels, rollout.actions)  # β = 1: expert acts
+    batch = {"obs": rollout.obs, "state0": rollout.state0, "masks": rollout.masks, "labels": rollout.labels,
+             "valid": rollout.valid, "target": torch.zeros_like(rollout.rewards)}
+    opt = torch.optim.Adam(policy.parameters(), lr=3e-3)
+    before = imitation_loss(policy, batch, 0.0)
+    for _ in range(30):
+        loss = imitation_loss(policy, batch, 0.0)["total"]
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    after = imitation_loss(policy, batch, 0.0)
+    assert after["nll"] < 0.7 * before["nll"]
+    assert after["agreement"] > before["agreement"] + 0.2
+    envs.close()
+
+
+def test_imitate_then_ppo_from_the_entry_point(tmp_path):
+    dag, ppo = tmp_path / "dagger", tmp_path / "ppo"
+    assert main(["imitate", PRESET, "--no-progress", "--set", f"out_dir={dag}", *SMALL]) == 0
+    ckpt = load_checkpoint(dag / "checkpoint.pt")
+    assert ckpt["stage"] == "imitation" and ckpt["update"] == 2 and ckpt["env_steps"] == 2 * 2 * 8
+    # a finished run refuses to start over; resuming it is a no-op that keeps the weights
+    assert main(["imitate", PRESET, "--no-progress", "--set", f"out_dir={dag}", *SMALL]) == 2
+    # PPO starts from those weights: with a vanishing learning rate they stay put
+    assert main(["train", PRESET, "--no-progress", "--set", f"out_dir={ppo}", f"init_from={dag / 'checkpoint.pt'}",
+                 "total_updates=1", "ppo.lr=1e-12", "ppo.num_minibatches=1", *SMALL]) == 0
+    tuned = load_checkpoint(ppo / "checkpoint.pt")["policy"]
+    assert max(float((tuned[k] - v).abs().max()) for k, v in ckpt["policy"].items()) < 1e-6
+    # PPO checkpoints are not imitation checkpoints
+    assert main(["imitate", PRESET, "--no-progress", "--resume", "--set", f"out_dir={ppo}", *SMALL]) == 2
+
+
+def test_bad_expert_is_named():
+    assert main(["imitate", PRESET, "--no-progress", "--set", "imitation.expert=astar"]) == 2
