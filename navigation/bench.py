@@ -24,10 +24,10 @@ import gymnasium as gym
 import numpy as np
 import torch
 
+from navigation.baselines.common import robot_limits
 from navigation.config import TrainConfig
 from navigation.envs import make_vector_env
 from navigation.networks import ActorCritic, build_policy
-from navigation.baselines.common import robot_limits
 from navigation.observation import to_tensors, with_command
 from navigation.ppo import PPO
 from navigation.rollout import RolloutCollector

@@ -35,7 +35,8 @@ ROBOT_FEATURES = 7
 
 
 def with_command(obs: Mapping[str, np.ndarray], command: np.ndarray) -> dict[str, np.ndarray]:
-    """Vector-env observation dict (leading ``[N]``) plus ``robot_command`` ``[N, 1, 2]`` from ``command`` ``[N, 2]``."""
+    """Vector-env observation dict (leading ``[N]``) plus ``robot_command`` ``[N, 1, 2]`` from ``command``
+    ``[N, 2]``."""
     return {**obs, "robot_command": np.asarray(command, dtype=np.float32)[:, None]}
 
 

@@ -1,7 +1,8 @@
 """HEIGHT's heterogeneous spatio-temporal graph trunk (``selfAttn_srnn_merge_lidar``, MISSION_ANCHORS §D.2).
 
-robot node (7, see navigation.observation) → 64; humans (4) → 128 → human-human self-attention (8 heads) → 64; robot-human attention
-(1 head, 128) → 64; lidar 1-D CNN → 64; robot 64→32 ‖ humans 64→32 ‖ lidar 64→64 → GRU(128) with resets.
+robot node (7 features, see navigation.observation) → 64; humans (4) → 128 → human-human self-attention
+(8 heads) → 64; robot-human attention (1 head, 128) → 64; lidar 1-D CNN → 64; robot 64→32 ‖ humans 64→32 ‖
+lidar 64→64 → GRU(128) with resets.
 Ablations: ``human_human_attention=False`` (per-human MLP), ``robot_human_attention=False`` (sum of the
 human embeddings, as HEIGHT), ``use_lidar=False`` (no robot-obstacle branch).
 """

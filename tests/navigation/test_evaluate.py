@@ -8,11 +8,11 @@ import gymnasium as gym
 import pytest
 import torch
 
+from navigation.baselines.common import robot_limits
 from navigation.checkpoint import save_checkpoint
 from navigation.cli import main
 from navigation.config import EnvConfig, TrainConfig, config_to_dict
 from navigation.evaluate import run_episodes, summarize
-from navigation.baselines.common import robot_limits
 from navigation.networks import build_policy
 from navigation.policies import LearnedPolicy, make_policy
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import torch
 
+from navigation.baselines.common import robot_limits
 from navigation.config import EnvConfig, NetworkConfig
 from navigation.envs import make_vector_env
 from navigation.networks import build_policy
-from navigation.baselines.common import robot_limits
 from navigation.ppo import gae
 from navigation.rollout import RolloutCollector
 
