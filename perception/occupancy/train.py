@@ -87,19 +87,20 @@ def build_runner(cfg: OccConfig, resume: str | None = None, progress: bool = Tru
     ds = OmniHDScenes(cfg.data, "train")
     loader = DataLoader(ds, batch_size=cfg.optim.batch_size, sampler=DefaultSampler(ds, shuffle=True,
                         seed=cfg.optim.seed), num_workers=cfg.optim.num_workers, collate_fn=collate)
+    experiment = f"occ_{os.getpid()}_{time.time_ns()}"
     optim_wrapper = build_optim_wrapper(model, cfg)
     iters = cfg.optim.iters
     scheduler = CosineAnnealingLR(optim_wrapper, T_max=iters, eta_min_ratio=0.01, by_epoch=False, begin=0, end=iters)
     checkpoint = CheckpointHook(interval=cfg.optim.ckpt_every, by_epoch=False, filename_tmpl=CHECKPOINT_NAME,
                                 save_last=True, backend_args={"backend": ATOMIC_BACKEND})
-    visualizer = Visualizer(name=f"occ-{os.getpid()}-{time.time_ns()}",
+    visualizer = Visualizer(name=experiment,
                             vis_backends=[TensorboardVisBackend(save_dir=str(out / "tb"))])
     net: torch.nn.Module = model
     if distributed:
         device_ids = [int(os.environ.get("LOCAL_RANK", 0))] if torch.cuda.is_available() else None
         net = MMDistributedDataParallel(model.to(get_device()), device_ids=device_ids, broadcast_buffers=True)
-    return Runner(
-        model=net, work_dir=str(out), experiment_name=f"occ_{os.getpid()}_{time.time_ns()}",
+    runner = Runner(
+        model=net, work_dir=str(out), experiment_name=experiment,
         train_dataloader=loader, optim_wrapper=optim_wrapper, param_scheduler=scheduler,
         train_cfg={"by_epoch": False, "max_iters": iters},
         default_hooks={"logger": LoggerHook(interval=cfg.optim.log_every), "checkpoint": checkpoint},
@@ -108,6 +109,8 @@ def build_runner(cfg: OccConfig, resume: str | None = None, progress: bool = Tru
         visualizer=visualizer, launcher="pytorch" if distributed else "none",
         randomness={"seed": cfg.optim.seed}, resume=resume is not None, load_from=resume, log_level="INFO",
         default_scope="mmengine")
+    optim_wrapper.message_hub = runner.message_hub  # built before the Runner's hub, it would log grad_norm elsewhere
+    return runner
 
 
 def train(cfg: OccConfig, resume: str | None = None, progress: bool = True) -> Path:

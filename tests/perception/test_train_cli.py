@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from perception.occupancy.checkpoint import load_checkpoint
 from perception.occupancy.cli import main as occ
@@ -26,7 +27,11 @@ def test_train_resume_eval_infer(omnihd_root: Path, tmp_path: Path) -> None:
     assert pernav(args) == 0
     ckpt = load_checkpoint(out / "latest.pt")
     assert ckpt["step"] == 2 and ckpt["config"]["model"]["channels"] == 16 and "optimizer" in ckpt
-    assert (out / "config.yaml").is_file() and list((out / "tb").glob("events.out.tfevents.*"))
+    assert (out / "config.yaml").is_file()
+    events = EventAccumulator(str(next((out / "tb").glob("events.out.tfevents.*"))))
+    events.Reload()
+    assert {"loss", "ce", "geo_scal", "sem_scal", "lr", "grad_norm"} <= set(events.Tags()["scalars"])
+    assert [e.step for e in events.Scalars("loss")] == [1, 2]
     before = {k: v.clone() for k, v in ckpt["model"].items()}
     assert pernav([*args[:-len(SMALL) - 6], "--set", "optim.iters=3", *SMALL, "--resume", "auto"]) == 0
     resumed = load_checkpoint(out / "latest.pt")
