@@ -8,32 +8,18 @@ import gymnasium as gym
 import numpy as np
 
 from sim.crowd.config import CrowdSimConfig
-from sim.crowd.engine import CrowdBatch, StepInfo
+from sim.crowd.engine import CrowdBatch
+from sim.crowd.infos import reset_info, step_info
 from sim.crowd.replay import load_replay
-from sim.crowd.rewards import OUTCOMES
 from sim.crowd.spaces import action_space, observation_space
-
-
-def episode_metrics(info: StepInfo, i: int) -> dict[str, Any]:
-    """HEIGHT's evaluation metrics of scene ``i`` (valid when its episode just ended)."""
-    return {
-        "outcome": OUTCOMES[int(info.outcome[i])],
-        "return": float(info.episode_return[i]),
-        "length": int(info.episode_length[i]),
-        "time": float(info.episode_time[i]),
-        "path_length": float(info.path_length[i]),
-        "intrusion_ratio": float(info.intrusion_ratio[i]),
-        "min_distance": float(info.min_distance[i]),
-    }
 
 
 class CrowdNavEnv(gym.Env):
     """HEIGHT-style crowd navigation (see ``spaces.py`` for observations and actions).
 
-    ``info`` of every step: ``outcome`` (running, success, collision_human, collision_obstacle,
-    collision_wall, timeout), ``is_success`` and ``min_human_distance`` (m, surface to surface); when the
-    episode ends also ``metrics`` (time, path length, intrusion ratio, minimum distance, return, length).
-    Timeouts are truncations; success and collisions terminate.
+    ``info``: see ``sim.crowd.infos`` (``outcome``, ``is_success``, ``min_human_distance`` every step; HEIGHT's
+    ``metrics`` and the ``episode`` statistics when an episode ends). Timeouts are truncations; success and
+    collisions terminate.
     """
 
     metadata = {"render_modes": ["rgb_array", "human"], "render_fps": 10}
@@ -65,23 +51,16 @@ class CrowdNavEnv(gym.Env):
         obs = self._obs()
         if self.render_mode == "human":
             self.render()
-        return obs, {"outcome": "running", "is_success": False}
+        return obs, reset_info()
 
     def step(self, action):
         if self.batch.layouts[0] is None:
             raise RuntimeError("CrowdNavEnv.step() called before reset()")
         reward, info = self.batch.step(np.asarray(action)[None])
         obs = self._obs()
-        outcome = OUTCOMES[int(info.outcome[0])]
-        out: dict[str, Any] = {
-            "outcome": outcome,
-            "is_success": outcome == "success",
-            "min_human_distance": float(info.min_human_distance[0]),
-        }
-        if info.done[0]:
-            out["metrics"] = episode_metrics(info, 0)
-        terminated = bool(info.done[0] and outcome != "timeout")
-        truncated = outcome == "timeout"
+        out = step_info(info, 0)
+        truncated = out["outcome"] == "timeout"
+        terminated = bool(info.done[0]) and not truncated
         if self.render_mode == "human":
             self.render()
         return obs, float(reward[0]), terminated, truncated, out

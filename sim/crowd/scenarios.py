@@ -70,6 +70,20 @@ def _free_point(rng: np.random.Generator, cfg: CrowdSimConfig, obstacles: np.nda
     raise LayoutError(f"scenario {cfg.scenario!r}: no free spot for a disc of radius {r} m after {_TRIES} tries")
 
 
+def _free_point_in_regions(rng: np.random.Generator, cfg: CrowdSimConfig, obstacles: np.ndarray, r: float,
+                           others: list[tuple], regions: list[Rect], first: int) -> tuple[np.ndarray, int]:
+    """A free spot in ``regions[first]``, or (when that region is full) in the next regions in turn;
+    returns the spot and the index of its region."""
+    for k in range(len(regions) - 1):
+        i = (first + k) % len(regions)
+        try:
+            return _free_point(rng, cfg, obstacles, r, others, regions[i]), i
+        except LayoutError:
+            continue
+    i = (first + len(regions) - 1) % len(regions)
+    return _free_point(rng, cfg, obstacles, r, others, regions[i]), i
+
+
 def _random_obstacles(cfg: CrowdSimConfig, rng: np.random.Generator) -> np.ndarray:
     n = int(rng.integers(cfg.obstacle_num - cfg.obstacle_num_range, cfg.obstacle_num + cfg.obstacle_num_range + 1))
     h, gap = cfg.arena_half_size, cfg.obstacle_gap
@@ -180,7 +194,8 @@ def _layout_regions(cfg: CrowdSimConfig, rng: np.random.Generator, obstacles: np
     for _ in range(n_move):
         i = int(rng.integers(len(regions)))
         j = (i + 1 + int(rng.integers(len(regions) - 1))) % len(regions)
-        p = _free_point(rng, cfg, obstacles, r, others, regions[i])
+        p, k = _free_point_in_regions(rng, cfg, obstacles, r, others, regions, i)
+        j = i if k == j else j  # the start moved to the goal's region: walk to the first choice instead
         starts.append(p)
         goals.append(_free_point(rng, cfg, obstacles, r, [], regions[j]))
         others.append((p, r + cfg.human_radius))

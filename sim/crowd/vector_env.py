@@ -11,8 +11,8 @@ from gymnasium.vector.utils import batch_space
 
 from sim.crowd.config import CrowdSimConfig
 from sim.crowd.engine import CrowdBatch
+from sim.crowd.infos import batched_reset_info, batched_step_info
 from sim.crowd.replay import load_replay
-from sim.crowd.rewards import OUTCOMES
 from sim.crowd.spaces import action_space, observation_space
 
 
@@ -22,9 +22,9 @@ class CrowdNavVectorEnv(VectorEnv):
     Same observations, rewards and episodes as ``num_envs`` copies of ``CrowdNavEnv`` seeded
     ``seed, seed + 1, …`` (a scene's episode depends only on its own seed). Autoreset is
     ``NEXT_STEP``: the step after an episode ends resets that scene, ignores its action and returns
-    reward 0. ``infos``: ``outcome`` (``[N]`` str), ``min_human_distance`` and, for scenes whose episode
-    ended this step, ``episode`` = {``r`` return, ``l`` length, ``t`` time (s), ``path_length``,
-    ``intrusion_ratio``, ``min_distance``, ``is_success``} with the mask ``_episode``.
+    reward 0. ``infos``: the single env's infos (``sim.crowd.infos``) batched exactly as gymnasium's
+    Sync/AsyncVectorEnv batch them (arrays with ``_key`` masks; ``metrics`` and ``episode`` with the masks
+    ``_metrics`` / ``_episode`` for scenes whose episode ended this step).
     """
 
     metadata = {"render_modes": ["rgb_array"], "autoreset_mode": AutoresetMode.NEXT_STEP, "render_fps": 10}
@@ -62,7 +62,7 @@ class CrowdNavVectorEnv(VectorEnv):
         self.batch.reset_scenes(np.arange(self.num_envs), seeds)
         self._needs_reset[:] = False
         self._obs = self.batch.observe()
-        return self._obs, {"outcome": np.array(["running"] * self.num_envs)}
+        return self._obs, batched_reset_info(self.num_envs)
 
     def step(self, actions):
         if self._obs is None:
@@ -74,24 +74,11 @@ class CrowdNavVectorEnv(VectorEnv):
             self.batch.reset_scenes(redo)
             reward[redo] = 0.0
             done[redo] = False
-            info.outcome[redo] = 0
-        outcome = np.array(OUTCOMES)[info.outcome]
-        terminated = done & (outcome != "timeout")
-        truncated = done & (outcome == "timeout")
+        infos = batched_step_info(info, done, self._needs_reset)
+        truncated = done & (infos["outcome"] == "timeout")
+        terminated = done & ~truncated
         self._needs_reset = done
         self._obs = self.batch.observe()
-        infos: dict[str, Any] = {"outcome": outcome, "min_human_distance": info.min_human_distance}
-        if done.any():
-            infos["episode"] = {
-                "r": np.where(done, info.episode_return, 0.0),
-                "l": np.where(done, info.episode_length, 0),
-                "t": np.where(done, info.episode_time, 0.0),
-                "path_length": np.where(done, info.path_length, 0.0),
-                "intrusion_ratio": np.where(done, info.intrusion_ratio, 0.0),
-                "min_distance": np.where(done, info.min_distance, 0.0),
-                "is_success": done & (outcome == "success"),
-            }
-            infos["_episode"] = done
         return self._obs, reward.astype(np.float64), terminated, truncated, infos
 
     def render(self) -> np.ndarray | None:

@@ -136,3 +136,22 @@ def test_fov_hides_humans_behind():
         seen += int(env.reset(seed=seed)[0]["detected_human_num"][0])
         total += int(full.reset(seed=seed)[0]["detected_human_num"][0])
     assert 0 < seen < total
+
+
+@pytest.mark.parametrize("seed", [2683, 2792, 2907])
+def test_full_start_region_passes_humans_on(seed):
+    """Corridor seeds whose first-choice start region had no room (a LayoutError at reset before the fix)."""
+    from sim.crowd.registration import PRESETS
+    from sim.crowd.scenarios import make_layout
+
+    cfg = PRESETS["pernav/CrowdNavCorridor-v0"]
+    lay = make_layout(cfg, np.random.default_rng(seed))
+    pos = lay.human_pos
+    gaps = np.hypot(*(pos[:, None] - pos[None]).transpose(2, 0, 1)) + 10 * np.eye(len(pos))
+    assert gaps.min() >= 2 * cfg.human_radius
+    inside = [any(x0 <= p[0] <= x1 and y0 <= p[1] <= y1 for x0, x1, y0, y1 in lay.regions)
+              for p, static in zip(pos, lay.human_static, strict=True) if not static]
+    assert all(inside)
+    for p, g, static in zip(pos, lay.human_goal, lay.human_static, strict=True):  # goals lie across the corridor
+        if not static:
+            assert np.sign(p[0]) != np.sign(g[0])

@@ -92,3 +92,48 @@ def test_reset_accepts_one_seed_per_scene():
     obs_other, _ = venv.reset(seed=[9, 8, 7])
     assert not np.array_equal(obs_other["robot_node"], obs_int["robot_node"])
     venv.close()
+
+
+def _assert_same_info(a: dict, b: dict, path: str = "info") -> None:
+    """Equal keys, dtypes and values (recursively), as a Sync/AsyncVectorEnv lays infos out."""
+    assert set(a) == set(b), f"{path}: {sorted(a)} != {sorted(b)}"
+    for k in a:
+        if isinstance(a[k], dict):
+            _assert_same_info(a[k], b[k], f"{path}[{k!r}]")
+        else:
+            assert a[k].dtype == b[k].dtype, f"{path}[{k!r}]: {a[k].dtype} != {b[k].dtype}"
+            np.testing.assert_array_equal(a[k], b[k], err_msg=f"{path}[{k!r}]")
+
+
+def test_native_infos_equal_sync_vector_env_infos():
+    """The native vector env reports steps and finished episodes exactly as SyncVectorEnv of single envs."""
+    n = 3
+    native = CrowdNavVectorEnv(n, config=CFG)
+    sync = gym.vector.SyncVectorEnv([lambda: CrowdNavEnv(CFG)] * n)
+    _, ia = native.reset(seed=3)
+    _, ib = sync.reset(seed=3)
+    _assert_same_info(ia, ib)
+    rng = np.random.default_rng(1)
+    ended = 0
+    for _ in range(45):
+        acts = rng.integers(9, size=n)
+        *_, term, trunc, ia = native.step(acts)
+        *_, term_b, trunc_b, ib = sync.step(acts)
+        np.testing.assert_array_equal(term, term_b)
+        np.testing.assert_array_equal(trunc, trunc_b)
+        _assert_same_info(ia, ib)
+        done = term | trunc
+        if done.any():
+            ended += int(done.sum())
+            np.testing.assert_array_equal(ia["_metrics"], done)
+            np.testing.assert_array_equal(ia["_episode"], done)
+            m, ep = ia["metrics"], ia["episode"]
+            assert set(m) >= {"outcome", "return", "length", "time", "path_length", "intrusion_ratio",
+                              "min_distance"}
+            assert set(ep) >= {"r", "l", "t"}
+            np.testing.assert_array_equal(ep["r"][done], m["return"][done])
+            np.testing.assert_array_equal(ep["l"][done], m["length"][done])
+            np.testing.assert_allclose(ep["t"][done], m["length"][done] * CFG.dt)
+            assert all(o != "running" for o in m["outcome"][done])
+    assert ended >= n  # every scene finished at least one episode
+    sync.close()
