@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 
 from sim.crowd.orca import OrcaParams
 from sim.crowd.social_force import SocialForceParams
-from sim.crowd.spaces import LIDAR_RANGE, LIDAR_RAYS, MAX_HUMANS, MAX_OBSTACLES
+from sim.crowd.spaces import LIDAR_RANGE, LIDAR_RAYS, MAX_HUMANS, MAX_OBSTACLES, ROBOT_NODE_SIZE
 
 SCENARIOS = ("random", "circle_crossing", "hallway", "lounge", "corridor", "replay")
 HUMAN_POLICIES = ("orca", "social_force")
@@ -42,6 +42,9 @@ class CrowdSimConfig:
     """orca or social_force"""
     robot_visible_prob: float = 0.2
     """probability (per episode) that humans react to the robot"""
+    human_v_pref_change: float = 0.0
+    """on reaching a goal a moving human's preferred speed changes by U(−x, x) m/s, kept ≥ 0 (HEIGHT's
+    ``random_v_pref`` option: 0.1); 0 = constant"""
     circle_radius: float = 4.0
     """radius of the circle humans start on (circle-crossing style layouts, m)"""
 
@@ -62,12 +65,23 @@ class CrowdSimConfig:
     """holonomic (vx, vy) robot instead of unicycle (v, ω)"""
     continuous_actions: bool = False
     """Box (v, ω) actions instead of HEIGHT's 9 discrete increments"""
+    wheel_noise_std: float = 0.0
+    """std of N(0, σ) noise on each wheel's angular speed (rad/s) of a differential drive (HEIGHT's TurtleBot:
+    0.15); the commanded (v, ω) goes to wheel speeds and back via wheel_base / wheel_radius; unicycle only"""
+    wheel_base: float = 0.23
+    """distance between the wheels (m, TurtleBot 2)"""
+    wheel_radius: float = 0.035
+    """wheel radius (m, TurtleBot 2)"""
+    start_delay_steps: int = 0
+    """the robot ignores actions and stays still for this many steps after reset (HEIGHT: 2)"""
     goal_distance_min: float = 5.0
     goal_distance_max: float = 6.0
     fov: float = 2 * math.pi
     """field of view of the human detector (rad, centred on the heading)"""
     sensor_range: float = LIDAR_RANGE
     """humans farther than this are not observed (m)"""
+    robot_node: str = "absolute"
+    """observation ``robot_node``: absolute [px, py, gx, gy, θ] or relative [gx − px, gy − py, θ] (HEIGHT)"""
     lidar_rays: int = LIDAR_RAYS
     lidar_range: float = LIDAR_RANGE
 
@@ -115,13 +129,18 @@ class CrowdSimConfig:
         if self.human_policy not in HUMAN_POLICIES:
             bad("human_policy", f"expected one of {HUMAN_POLICIES}")
         for name in ("dt", "time_limit", "arena_half_size", "human_radius", "robot_radius", "v_max",
-                     "w_max", "lidar_range", "sensor_range", "goal_radius"):
+                     "w_max", "lidar_range", "sensor_range", "goal_radius", "wheel_base", "wheel_radius"):
             if not getattr(self, name) > 0:
                 bad(name, "must be positive")
         for name in ("human_num", "human_num_range", "static_human_num", "static_human_range", "obstacle_num",
-                     "obstacle_num_range", "human_v_pref", "obstacle_gap", "obstacle_size_std"):
+                     "obstacle_num_range", "human_v_pref", "obstacle_gap", "obstacle_size_std",
+                     "human_v_pref_change", "wheel_noise_std", "start_delay_steps"):
             if getattr(self, name) < 0:
                 bad(name, "must not be negative")
+        if self.robot_node not in ROBOT_NODE_SIZE:
+            bad("robot_node", f"expected one of {tuple(ROBOT_NODE_SIZE)}")
+        if self.wheel_noise_std > 0 and self.holonomic:
+            bad("wheel_noise_std", "wheel noise needs the differential-drive (unicycle) robot, not holonomic=True")
         if self.time_limit <= 1.0 + self.dt:
             bad("time_limit", "must exceed 1 s + dt (HEIGHT times out at time_limit − 1)")
         if not 0.0 <= self.robot_visible_prob <= 1.0:

@@ -41,7 +41,7 @@ class CrowdBatch:
 
     Arrays (world frame, m, rad, m/s): ``robot_pos [B, 2]``, ``robot_theta [B]``, ``robot_cmd [B, 2]``
     (desired (v, ω) or (vx, vy)), ``human_pos/human_vel/human_goal [B, H, 2]``, ``human_valid/human_static
-    [B, H]``, ``obstacles [B, O, 4, 2]`` with ``obstacle_valid [B, O]``.
+    [B, H]``, ``human_v_pref [B, H]`` (preferred speeds), ``obstacles [B, O, 4, 2]`` with ``obstacle_valid [B, O]``.
     """
 
     def __init__(self, cfg: CrowdSimConfig, num_scenes: int, replay: ReplayScene | None = None) -> None:
@@ -66,6 +66,7 @@ class CrowdBatch:
         self.human_pos = np.zeros((b, h, 2))
         self.human_vel = np.zeros((b, h, 2))
         self.human_goal = np.zeros((b, h, 2))
+        self.human_v_pref = np.zeros((b, h))
         self.human_valid = np.zeros((b, h), dtype=bool)
         self.human_static = np.zeros((b, h), dtype=bool)
         self.human_replayed = np.zeros((b, h), dtype=bool)
@@ -119,6 +120,7 @@ class CrowdBatch:
         self.human_goal[i] = 0.0
         self.human_goal[i, :nh] = lay.human_goal
         self.human_vel[i] = 0.0
+        self.human_v_pref[i] = cfg.human_v_pref
         self.human_replayed[i] = False
         if self.replay is not None:
             _, vel, present = self.replay.sample(lay, 0.0)
@@ -167,7 +169,10 @@ class CrowdBatch:
         return np.stack([v * np.cos(self.robot_theta), v * np.sin(self.robot_theta)], axis=-1)
 
     def apply_action(self, actions: np.ndarray) -> None:
-        """Update the desired command from ``actions`` (``[B]`` indices or ``[B, 2]`` commands)."""
+        """Update the desired command from ``actions`` (``[B]`` indices or ``[B, 2]`` commands).
+
+        During the first ``start_delay_steps`` steps of an episode actions are ignored and the command is 0.
+        """
         cfg = self.cfg
         a = np.asarray(actions)
         if cfg.continuous_actions:
@@ -180,6 +185,8 @@ class CrowdBatch:
         else:
             cmd = np.stack([np.clip(cmd[:, 0], -cfg.v_max, cfg.v_max), np.clip(cmd[:, 1], -cfg.w_max, cfg.w_max)],
                            axis=-1)
+        if cfg.start_delay_steps:
+            cmd[self.steps < cfg.start_delay_steps] = 0.0
         self.robot_cmd = cmd
 
     def _human_velocities(self) -> tuple[np.ndarray, np.ndarray]:
@@ -192,7 +199,7 @@ class CrowdBatch:
         goal = np.concatenate([self.human_goal, self.robot_goal[:, None]], axis=1)
         active = np.concatenate([moving, np.zeros((b, 1), dtype=bool)], axis=1)
         seen = np.concatenate([self.human_valid, self.robot_visible[:, None]], axis=1)
-        vpref = np.full((b, h + 1), cfg.human_v_pref)
+        vpref = np.concatenate([self.human_v_pref, np.full((b, 1), cfg.human_v_pref)], axis=1)
         if cfg.human_policy == "orca":
             d = goal - pos
             dn = np.hypot(d[..., 0], d[..., 1])
@@ -208,7 +215,28 @@ class CrowdBatch:
                                                  cfg.social_force)
         return new_pos[:, :h], new_vel[:, :h]
 
-    def _move_robot(self) -> None:
+    def _executed_command(self, frozen: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """(v, ω) ``[B]`` the unicycle executes: the command, through noisy wheels when ``wheel_noise_std > 0``.
+
+        (v, ω) → wheel speeds ``(v ∓ ω·L/2) / r`` (rad/s) + N(0, σ) each → back to (v, ω). Scenes still in the
+        start delay do not move; ``frozen`` scenes draw no noise.
+        """
+        cfg = self.cfg
+        v, w = self.robot_cmd[:, 0], self.robot_cmd[:, 1]
+        if cfg.wheel_noise_std <= 0:
+            return v, w
+        half, r = cfg.wheel_base / 2, cfg.wheel_radius
+        left, right = (v - w * half) / r, (v + w * half) / r
+        moving = self.steps >= cfg.start_delay_steps
+        if frozen is not None:
+            moving &= ~frozen
+        for i in np.flatnonzero(moving):
+            noise = self.rngs[i].normal(0.0, cfg.wheel_noise_std, 2)
+            left[i] += noise[0]
+            right[i] += noise[1]
+        return np.where(moving, r * (left + right) / 2, 0.0), np.where(moving, r * (right - left) / cfg.wheel_base, 0.0)
+
+    def _move_robot(self, frozen: np.ndarray | None) -> None:
         cfg = self.cfg
         old = self.robot_pos.copy()
         if cfg.holonomic:
@@ -217,7 +245,7 @@ class CrowdBatch:
             heading = np.arctan2(self.robot_cmd[:, 1], self.robot_cmd[:, 0])
             self.robot_theta = np.where(speed > 1e-9, heading, self.robot_theta)
         else:
-            v, w = self.robot_cmd[:, 0], self.robot_cmd[:, 1]
+            v, w = self._executed_command(frozen)
             self.robot_theta = (self.robot_theta + w * cfg.dt + np.pi) % (2 * np.pi) - np.pi
             self.robot_pos = self.robot_pos + (v * cfg.dt)[:, None] * np.stack(
                 [np.cos(self.robot_theta), np.sin(self.robot_theta)], axis=-1
@@ -231,6 +259,9 @@ class CrowdBatch:
         if frozen is not None:
             arrived &= ~frozen[:, None]
         for i, j in zip(*np.nonzero(arrived), strict=True):
+            if cfg.human_v_pref_change > 0:  # HEIGHT's random_v_pref, drawn before the new goal as there
+                change = self.rngs[i].uniform(-cfg.human_v_pref_change, cfg.human_v_pref_change)
+                self.human_v_pref[i, j] = max(self.human_v_pref[i, j] + change, 0.0)
             self.human_goal[i, j] = new_human_goal(cfg, self.layouts[i], self.rngs[i], self.human_pos[i, j])
 
     def step(self, actions: np.ndarray, frozen: np.ndarray | None = None) -> tuple[np.ndarray, StepInfo]:
@@ -242,7 +273,7 @@ class CrowdBatch:
         cfg = self.cfg
         self.apply_action(actions)
         new_pos, new_vel = self._human_velocities()  # from the pre-move state, as CrowdNav
-        self._move_robot()
+        self._move_robot(frozen)
         self.human_pos, self.human_vel = new_pos, new_vel
         if self.replay is not None:
             self._replay_humans()
@@ -302,6 +333,10 @@ class CrowdBatch:
         cfg = self.cfg
         lidar = lidar_scan(self.robot_pos, self.robot_theta, self.seg_a, self.seg_b, self.seg_valid,
                            cfg.lidar_rays, cfg.lidar_range)
-        return build_observation(self.robot_pos, self.robot_theta, self.robot_velocity(), self.robot_goal,
-                                 self.human_pos, self.human_vel, self.human_valid, cfg.fov, cfg.sensor_range,
-                                 self.obstacles, self.obstacle_valid, lidar)
+        obs = build_observation(self.robot_pos, self.robot_theta, self.robot_velocity(), self.robot_goal,
+                                self.human_pos, self.human_vel, self.human_valid, cfg.fov, cfg.sensor_range,
+                                self.obstacles, self.obstacle_valid, lidar)
+        if cfg.robot_node == "relative":  # HEIGHT's [gx − px, gy − py, θ]
+            to_goal = (self.robot_goal - self.robot_pos).astype(np.float32)[:, None]
+            obs["robot_node"] = np.concatenate([to_goal, obs["robot_node"][:, :, 4:5]], axis=2)
+        return obs

@@ -33,7 +33,8 @@ class CrowdNavEnv(gym.Env):
         self.render_mode = render_mode
         self.metadata = {**self.metadata, "render_fps": int(round(1.0 / cfg.dt))}
         self.batch = CrowdBatch(cfg, 1, load_replay(cfg) if cfg.scenario == "replay" else None)
-        self.observation_space = observation_space(cfg.max_humans, cfg.max_obstacles, cfg.lidar_rays, cfg.lidar_range)
+        self.observation_space = observation_space(cfg.max_humans, cfg.max_obstacles, cfg.lidar_rays, cfg.lidar_range,
+                                                 cfg.robot_node)
         self.action_space = action_space(cfg.continuous_actions, cfg.holonomic, cfg.v_max, cfg.w_max)
         self._last_obs: dict[str, np.ndarray] | None = None
         self._renderer = None

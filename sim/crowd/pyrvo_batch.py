@@ -30,8 +30,8 @@ class PyrvoCrowdBatch(CrowdBatch):
     """One scene; ORCA humans from ``pyrvo.RVOSimulator`` (rebuilt at every reset)."""
 
     def __init__(self, cfg: CrowdSimConfig) -> None:
-        if cfg.human_policy != "orca" or cfg.scenario == "replay":
-            raise ValueError("PyrvoCrowdBatch steps ORCA humans of generated scenarios only")
+        if cfg.human_policy != "orca" or cfg.scenario == "replay" or cfg.human_v_pref_change > 0:
+            raise ValueError("PyrvoCrowdBatch steps ORCA humans of generated scenarios with a fixed v_pref only")
         super().__init__(cfg, 1)
         self._pyrvo = import_pyrvo()
         self.sim = None

@@ -12,7 +12,8 @@ Frames and units
 Observation keys (``Dict`` space; shapes are per environment, a ``VectorEnv`` adds a leading ``[N]``)
 ----------------------------------------------------------------------------------------------------
 ``robot_node``          ``[1, 5]``  ``[px, py, gx, gy, θ]``: robot and goal positions (world frame, m) and
-                        heading θ ∈ [-π, π) (rad).
+                        heading θ ∈ [-π, π) (rad). With ``robot_node="relative"`` (HEIGHT's option):
+                        ``[1, 3]`` ``[gx − px, gy − py, θ]``.
 ``temporal_edges``      ``[1, 2]``  robot velocity ``[vx, vy]`` in the world frame (m/s).
 ``spatial_edges``       ``[max_humans, 4]`` per *visible* human ``[Δx, Δy, vx, vy]``: position relative to
                         the robot **in the robot frame** (m) and the human's absolute velocity rotated into
@@ -66,6 +67,9 @@ NUM_DISCRETE_ACTIONS = len(DISCRETE_ACTION_DELTAS)  # 9
 #: index of the (0, 0) increment: keep the current command
 ACTION_KEEP = 4
 
+#: width of ``robot_node`` per mode
+ROBOT_NODE_SIZE = {"absolute": 5, "relative": 3}
+
 OBSERVATION_KEYS = (
     "robot_node",
     "temporal_edges",
@@ -84,13 +88,17 @@ def observation_space(
     max_obstacles: int = MAX_OBSTACLES,
     lidar_rays: int = LIDAR_RAYS,
     lidar_range: float = LIDAR_RANGE,
+    robot_node: str = "absolute",
 ) -> gym.spaces.Dict:
-    """The observation ``Dict`` space described in the module docstring (shapes per environment)."""
+    """The observation ``Dict`` space described in the module docstring (shapes per environment).
+
+    ``robot_node``: "absolute" (``[1, 5]``) or "relative" (``[1, 3]``).
+    """
     f32 = np.float32
     big = np.float32(np.finfo(np.float32).max)
     return gym.spaces.Dict(
         {
-            "robot_node": gym.spaces.Box(-big, big, (1, 5), f32),
+            "robot_node": gym.spaces.Box(-big, big, (1, ROBOT_NODE_SIZE[robot_node]), f32),
             "temporal_edges": gym.spaces.Box(-big, big, (1, 2), f32),
             "spatial_edges": gym.spaces.Box(-big, big, (max_humans, 4), f32),
             "detected_human_num": gym.spaces.Box(0.0, float(max_humans), (1,), f32),

@@ -40,7 +40,7 @@ class CrowdNavVectorEnv(VectorEnv):
         self.cfg, self.num_envs, self.render_mode = cfg, int(num_envs), render_mode
         self.batch = CrowdBatch(cfg, self.num_envs, load_replay(cfg) if cfg.scenario == "replay" else None)
         self.single_observation_space = observation_space(cfg.max_humans, cfg.max_obstacles, cfg.lidar_rays,
-                                                          cfg.lidar_range)
+                                                          cfg.lidar_range, cfg.robot_node)
         self.single_action_space = action_space(cfg.continuous_actions, cfg.holonomic, cfg.v_max, cfg.w_max)
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
