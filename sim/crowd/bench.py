@@ -1,8 +1,9 @@
-"""``pernav sim bench``: env-steps/s of the batched numpy env against a per-env ``pyrvo`` loop.
+"""``pernav sim bench``: env-steps/s of the batched env against a per-env ``pyrvo`` loop, and of one env.
 
 Both contenders run the default scenario with the same lidar, observation and reward code; they differ
 only in how humans are stepped (numpy ORCA over all scenes vs RVO2 C++ per scene) and in batching.
-Rounds are interleaved (A B A B …), the median of each is reported with their ratio and peak memory.
+Rounds are interleaved (A B A B …), the median of each is reported with their ratio and peak memory. The
+single env is timed as users get it: ``gymnasium.make("pernav/CrowdNav-v0")`` with its wrappers.
 """
 
 from __future__ import annotations
@@ -62,6 +63,36 @@ def _pyrvo_loop(cfg: CrowdSimConfig, n: int, seed: int) -> Callable[[int], None]
     return run
 
 
+def _single_env(seed: int) -> Callable[[int], None]:
+    import gymnasium as gym
+
+    import sim.crowd  # noqa: F401  (registers the ids)
+
+    env = gym.make("pernav/CrowdNav-v0")
+    env.reset(seed=seed)
+    rng = np.random.default_rng(seed)
+
+    def run(steps: int) -> None:
+        for a in rng.integers(9, size=steps):
+            _, _, terminated, truncated, _ = env.step(int(a))
+            if terminated or truncated:
+                env.reset()
+
+    return run
+
+
+def time_single_env(rounds: int, steps: int, seed: int = 0) -> float:
+    """Median steps/s of one ``gymnasium.make`` env (random actions, resets included)."""
+    run = _single_env(seed)
+    run(2)  # warm-up
+    rates = []
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        run(steps)
+        rates.append(steps / (time.perf_counter() - t0))
+    return float(np.median(rates))
+
+
 def _peak_mib(make: Callable[[], Callable[[int], None]], steps: int) -> float:
     tracemalloc.start()
     try:
@@ -102,7 +133,7 @@ def machine_line() -> str:
             f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}, load average {load:.2f}")
 
 
-def save_results(rows: list[BenchRow], out_dir: Path) -> tuple[Path, Path]:
+def save_results(rows: list[BenchRow], single_env_steps_per_s: float, out_dir: Path) -> tuple[Path, Path]:
     """Write ``bench.json`` and a ``bench.png`` plot (atomically) into ``out_dir``."""
     import matplotlib
 
@@ -112,12 +143,14 @@ def save_results(rows: list[BenchRow], out_dir: Path) -> tuple[Path, Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     js = out_dir / "bench.json"
     tmp = js.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps({"machine": machine_line(), "rows": [asdict(r) for r in rows]}, indent=2))
+    tmp.write_text(json.dumps({"machine": machine_line(), "rows": [asdict(r) for r in rows],
+                               "single_env_steps_per_s": single_env_steps_per_s}, indent=2))
     os.replace(tmp, js)
     fig, ax = plt.subplots(figsize=(5, 3.5))
     ns = [r.num_envs for r in rows]
-    ax.plot(ns, [r.batched_steps_per_s for r in rows], "o-", label="numpy batched (CrowdNavVectorEnv)")
+    ax.plot(ns, [r.batched_steps_per_s for r in rows], "o-", label="batched (CrowdNavVectorEnv)")
     ax.plot(ns, [r.pyrvo_loop_steps_per_s for r in rows], "s--", label="per-env loop, pyrvo humans")
+    ax.axhline(single_env_steps_per_s, color="gray", ls=":", label="one gymnasium.make env")
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
     ax.set_xlabel("scenes N")

@@ -34,6 +34,7 @@ def test_bench_small(tmp_path, capsys):
     data = json.loads((tmp_path / "bench.json").read_text())
     assert [r["num_envs"] for r in data["rows"]] == [1, 4]
     assert all(r["batched_steps_per_s"] > 0 and r["ratio"] > 0 for r in data["rows"])
+    assert data["single_env_steps_per_s"] > 0
     assert (tmp_path / "bench.png").stat().st_size > 1000
     assert "ratio" in capsys.readouterr().out
 
