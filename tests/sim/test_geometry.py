@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 
 from sim.crowd.geometry import lidar_scan, point_polygon_distance, rect_polygon, wall_segments
 
@@ -70,3 +71,16 @@ def test_lidar_sensor_in_line_with_an_edge():
     ref = [_ray_reference(origin[0], -math.pi + 2 * math.pi * k / 360, segs, 25.0) for k in range(360)]
     assert np.all(np.isfinite(fast)) and fast.min() > 1.0
     np.testing.assert_allclose(fast, ref, rtol=1e-5, atol=1e-5)
+
+
+def test_point_polygon_distance_batched_and_bad_shapes():
+    rng = np.random.default_rng(3)
+    polys = np.array([[rect_polygon(*rng.uniform(-3, 3, 2), *rng.uniform(0.3, 1.5, 2)) for _ in range(4)]
+                      for _ in range(2)])
+    pts = rng.uniform(-4, 4, (2, 5, 2))
+    both = point_polygon_distance(pts, polys)
+    assert both.shape == (2, 5, 4)
+    for i in range(2):
+        np.testing.assert_array_equal(both[i], point_polygon_distance(pts[i], polys[i]))
+    with pytest.raises(ValueError, match="do not match"):
+        point_polygon_distance(pts, polys[0])

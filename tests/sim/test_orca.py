@@ -134,3 +134,10 @@ def test_env_humans_match_pyrvo_stepped_env(seed):
         if info_a.done[0]:
             break
     assert np.abs(ours.human_pos - start).max() > 0.5
+
+
+def test_wrong_shapes_are_named():
+    ones = np.ones((1, 3), bool)
+    with pytest.raises(ValueError, match="pref_vel"):
+        orca_velocities(np.zeros((1, 3, 2)), np.zeros((1, 3, 2)), np.zeros((3, 2)), np.ones((1, 3)),
+                        np.ones((1, 3)), ones, ones, None, OrcaParams())
