@@ -11,6 +11,7 @@ the encoder's scatter-max and point counts do not depend on point order.
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 import torch
@@ -36,8 +37,7 @@ class OccDataPreprocessor(BaseDataPreprocessor):
     `max_points_per_voxel`: -1 keeps every point (mmcv's dynamic voxelisation); > 0 caps each voxel
     (hard voxelisation, first points kept), which only mmcv implements."""
 
-    def __init__(self, grid: VoxelGrid, voxelization: str = "auto", max_points_per_voxel: int = -1,
-                 max_voxels: int = 40000) -> None:
+    def __init__(self, grid: VoxelGrid, voxelization: str = "auto", max_points_per_voxel: int = -1) -> None:
         super().__init__()
         if voxelization not in VOXELIZATIONS:
             raise ValueError(f"voxelization must be one of {VOXELIZATIONS}, got {voxelization!r}")
@@ -55,8 +55,9 @@ class OccDataPreprocessor(BaseDataPreprocessor):
         if self.backend == "mmcv":
             from mmcv.ops import Voxelization
 
+            # room for every voxel of the grid, so no voxel is dropped (mmcv allocates [max_voxels, cap, F])
             self.voxelize = Voxelization(voxel_size=list(grid.voxel_size), point_cloud_range=list(grid.point_range),
-                                         max_num_points=max_points_per_voxel, max_voxels=max_voxels)
+                                         max_num_points=max_points_per_voxel, max_voxels=math.prod(grid.size))
 
     def forward(self, data: dict, training: bool = False) -> dict:
         """Collated batch (see `perception.occupancy.data.omnihd.collate`) → the same batch on the device,
