@@ -90,9 +90,13 @@ class ImitationConfig:
     """rollouts kept for training (the newest; DAgger's aggregated data set, bounded)"""
     batch_sequences: int = 64
     """env sequences (of ``ppo.num_steps`` steps) per gradient step"""
-    lr: float = 5e-4
-    value_coef: float = 0.25
-    """weight of the critic's squared error to GAE targets, so PPO starts from a fitted critic"""
+    epochs: int = 4
+    """passes over the buffer per iteration"""
+    lr: float = 2e-3
+    max_grad_norm: float = 1.0
+    value_coef: float = 0.05
+    """weight of the critic's squared error to GAE targets (so PPO starts from a fitted critic); small, since
+    returns of ±20 would otherwise dominate the shared trunk's gradient"""
 
 
 @dataclass
@@ -155,11 +159,11 @@ class TrainConfig:
         im = self.imitation
         if im.expert not in ("orca", "social_force", "dwa"):
             raise ValueError(f"imitation.expert={im.expert!r}: expected orca, social_force or dwa")
-        for name in ("iterations", "beta_iterations", "buffer", "batch_sequences"):
+        for name in ("iterations", "beta_iterations", "buffer", "batch_sequences", "epochs"):
             if getattr(im, name) < 1:
                 raise ValueError(f"imitation.{name}={getattr(im, name)}: must be at least 1")
-        if not (0.0 <= im.beta_start <= 1.0 and im.lr > 0):
-            raise ValueError(f"imitation: need 0<=beta_start<=1 and lr>0, got {im}")
+        if not (0.0 <= im.beta_start <= 1.0 and im.lr > 0 and im.max_grad_norm > 0):
+            raise ValueError(f"imitation: need 0<=beta_start<=1, lr>0 and max_grad_norm>0, got {im}")
 
 
 def config_from_dict(data: dict[str, Any]) -> TrainConfig:

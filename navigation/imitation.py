@@ -9,11 +9,11 @@ policy.
 Each iteration collects ``ppo.num_steps`` steps of every env with :class:`ExpertMixer` as the behaviour (the
 expert's action with probability β, else a sample from the learner; β decays linearly to 0), labels every step
 with the expert's action, keeps the newest ``imitation.buffer`` rollouts (DAgger's aggregated data set,
-bounded), and takes gradient steps on whole env sequences replayed through the GRU from their stored start
-state: negative log-likelihood of the labels for the actor, squared error to GAE targets for the critic (so
-PPO starts from a fitted critic). Single process; checkpoints in the training format (``pernav nav eval``
-and ``init_from`` read them). A resumed run starts from the checkpoint's weights with re-seeded envs and an
-empty buffer, so it continues the run but does not replay it bit for bit.
+bounded), and takes ``imitation.epochs`` passes of gradient steps on whole env sequences replayed through
+the GRU from their stored start state: negative log-likelihood of the labels for the actor, squared error to
+GAE targets for the critic (so PPO starts from a fitted critic). Single process; checkpoints are in the
+training format (``pernav nav eval`` and ``init_from`` read them). A resumed run starts from the checkpoint's
+weights with re-seeded envs and an empty buffer, so it continues the run but does not replay it bit for bit.
 """
 
 from __future__ import annotations
@@ -166,11 +166,11 @@ def imitate(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> di
         n_seq = len(data["state0"])
         sums: dict[str, float] = {}
         steps = 0
-        for idx in torch.randperm(n_seq).split(im.batch_sequences):
+        for idx in torch.cat([torch.randperm(n_seq) for _ in range(im.epochs)]).split(im.batch_sequences):
             losses = imitation_loss(policy, _select(data, idx), im.value_coef)
             optimizer.zero_grad()
             losses["total"].backward()
-            torch.nn.utils.clip_grad_norm_(policy.parameters(), ppo.max_grad_norm)
+            torch.nn.utils.clip_grad_norm_(policy.parameters(), im.max_grad_norm)
             optimizer.step()
             for k, v in losses.items():
                 sums[k] = sums.get(k, 0.0) + float(v.detach())
