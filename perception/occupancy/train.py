@@ -48,6 +48,7 @@ from mmengine.visualization import TensorboardVisBackend, Visualizer
 from torch.utils.data import DataLoader
 
 from perception.occupancy.atomic import save_text_atomic
+from perception.occupancy.checkpoint import load_checkpoint
 from perception.occupancy.config import OccConfig, config_to_dict
 from perception.occupancy.data.omnihd import OmniHDScenes, collate
 from perception.occupancy.mm.fileio import ATOMIC_BACKEND
@@ -55,6 +56,8 @@ from perception.occupancy.mm.hooks import ClassWeightsHook, MetaOccCheckpointHoo
 from perception.occupancy.mm.model import MetaOccModel
 
 CHECKPOINT_NAME = "latest.pt"
+RUNNER_STATE = ("meta", "state_dict", "optimizer", "param_schedulers", "message_hub")
+"""checkpoint keys the Runner resumes from"""
 
 
 def to_device(batch: dict, device: torch.device) -> dict:
@@ -117,8 +120,11 @@ def train(cfg: OccConfig, resume: str | None = None, progress: bool = True) -> P
     """Train (resuming from the checkpoint `resume` if given) and return `<out_dir>/latest.pt`."""
     if cfg.device == "cuda" and not torch.cuda.is_available():
         raise ValueError("device=cuda but torch sees no CUDA device")
-    if resume is not None and not Path(resume).is_file():
-        raise FileNotFoundError(f"{resume}: checkpoint to resume from not found")
+    if resume is not None:
+        missing = [k for k in RUNNER_STATE if k not in load_checkpoint(resume)]
+        if missing:
+            raise ValueError(f"{resume}: cannot resume, the checkpoint has no training state ({', '.join(missing)}); "
+                             "exported weights (`pernav occ export`) only serve eval and infer")
     distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
     if distributed and not dist.is_initialized():
         dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")

@@ -13,6 +13,7 @@ import pytest
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
+from perception.occupancy import cli as occ_cli
 from perception.occupancy.checkpoint import load_checkpoint
 from perception.occupancy.cli import main as occ
 from tools.cli import main as pernav
@@ -99,6 +100,9 @@ def test_bad_arguments_give_clear_errors(tmp_path: Path, capsys: pytest.CaptureF
     assert "model.variant must be one of" in capsys.readouterr().err
     assert occ(["train", "--set", "model.nope=1"]) == 2
     assert "model.nope: unknown key" in capsys.readouterr().err
+    shipped = occ_cli.SHIPPED_CHECKPOINT
+    assert occ(["train", "--set", f"out_dir={tmp_path / 'r'}", "--resume", str(shipped)]) == 2
+    assert "cannot resume, the checkpoint has no training state" in capsys.readouterr().err
     bad = tmp_path / "bad.pt"
     bad.write_bytes(b"junk")
     assert occ(["eval", "--checkpoint", str(bad)]) == 2
