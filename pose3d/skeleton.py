@@ -121,20 +121,19 @@ def coco17_to_panoptic15(joints: np.ndarray, vis: np.ndarray) -> tuple[np.ndarra
 
 
 def panoptic15_to_shelf14(joints: np.ndarray) -> np.ndarray:
-    """Panoptic-15 3D joints [..., 15, 3] -> Shelf/Campus-14 [..., 14, 3].
+    """Panoptic-15 3D joints [..., 15, 3] -> Shelf/Campus-14 [..., 14, 3], as VoxelPose's ``coco2shelf3D``.
 
-    Limbs map one to one; the head is estimated from neck and nose: bottom of the head halfway between
-    neck and nose, top of the head 2.2× the neck-to-nose offset above the neck (vertical part only,
-    which is how the head sits over the neck when a person stands).
+    Limbs map one to one. The head comes from the shoulders and the nose (the neck joint is not used:
+    a detector's "neck" is the shoulder midpoint, Panoptic's sits higher): with ``neck`` the shoulder
+    midpoint, the bottom of the head is halfway from ``neck`` to the nose, and the top of the head is
+    ``neck + (nose - neck) * (0.75, 0.75, 1.5)``.
     """
     joints = np.asarray(joints, dtype=np.float64)
     out = np.zeros((*joints.shape[:-2], 14, 3))
     for i, name in enumerate(SHELF14[:12]):
         out[..., i, :] = joints[..., _P[name], :]
-    neck, nose = joints[..., _P["neck"], :], joints[..., _P["nose"], :]
-    out[..., 12, :] = (neck + nose) / 2
-    top = neck.copy()
-    top[..., 2] += 2.2 * (nose[..., 2] - neck[..., 2])
-    top[..., :2] += 0.5 * (nose[..., :2] - neck[..., :2])
-    out[..., 13, :] = top
+    neck = (joints[..., _P["l_shoulder"], :] + joints[..., _P["r_shoulder"], :]) / 2
+    to_nose = joints[..., _P["nose"], :] - neck
+    out[..., 12, :] = neck + 0.5 * to_nose
+    out[..., 13, :] = neck + np.array([0.75, 0.75, 1.5]) * to_nose
     return out

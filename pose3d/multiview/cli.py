@@ -88,7 +88,7 @@ def _infer(model: torch.nn.Module, cfg: PoseConfig, frames_to_draw: int, out: Pa
     from pose3d.multiview.io import atomic_write_json
     from pose3d.multiview.visualize import draw_3d, draw_views
 
-    ds = build_dataset(cfg.val_data)
+    ds = build_dataset(cfg.val_data, cfg.model)
     preds = predict(model, ds.frames, cfg.device, progress)
     out.mkdir(parents=True, exist_ok=True)
     for i in np.linspace(0, len(ds.frames) - 1, min(frames_to_draw, len(ds.frames))).astype(int):
@@ -155,7 +155,7 @@ def _run(args: argparse.Namespace) -> int:
         from pose3d.multiview.io import atomic_write_json
 
         model, cfg = _load_model(args.checkpoint, args)
-        ds = build_dataset(cfg.val_data)
+        ds = build_dataset(cfg.val_data, cfg.model)
         metrics = evaluate(
             predict(model, ds.frames, cfg.device, not args.quiet), ds.frames, getattr(ds, "actors", None)
         )

@@ -19,7 +19,7 @@ class DataConfig:
     """Where frames come from."""
 
     kind: str = "panoptic"
-    """``panoptic``, ``shelf``, ``campus`` or ``custom``"""
+    """``panoptic``, ``shelf``, ``campus``, ``shelf_synthetic``, ``campus_synthetic`` or ``custom``"""
     root: str = "data/panoptic"
     """dataset folder"""
     sequences: list[str] = field(default_factory=list)
@@ -36,6 +36,15 @@ class DataConfig:
     """pseudo-pose file (custom)"""
     frames: list[int] = field(default_factory=list)
     """Shelf/Campus frame indices (empty: the standard test range)"""
+    pose_source: str = ""
+    """``shelf_synthetic``/``campus_synthetic``: Panoptic-format folder (its ``sequences``, every ``interval``-th
+    frame) whose 3D poses are placed in the rig of ``root`` (VoxelPose's Shelf/Campus training data)"""
+    synthetic_frames: int = 500
+    """``*_synthetic``: frames generated"""
+    synthetic_people: int = 4
+    """``*_synthetic``: up to this many people per frame"""
+    synthetic_seed: int = 0
+    """``*_synthetic``: random seed of the placements"""
 
 
 @dataclass
@@ -78,6 +87,9 @@ class ModelConfig:
     """minimum root score of a proposal"""
     softargmax_beta: float = 100.0
     """soft-argmax temperature"""
+    pose_residual: bool = False
+    """pose net adds its input cube to its output (zero-initialised head): an untrained pose net already
+    takes the soft-argmax of the projected heatmaps, and training learns the correction"""
 
 
 @dataclass
@@ -134,6 +146,9 @@ class TrainConfig:
     """fine-tune stage: learning rate = lr x this"""
     weight_pose_sup: float = 1.0
     """supervised: L1 to 3D ground truth"""
+    root_jitter: float = 0.0
+    """supervised pose net: std (mm) of Gaussian noise on the true roots that centre its cubes, so it
+    learns to work from root-net proposals, which are never exact (0: exact roots, VoxelPose's USE_GT)"""
     checkpoint_every: int = 200
     """iterations between checkpoints (and at the end of each epoch)"""
     log_every: int = 10

@@ -97,7 +97,7 @@ class SelfPose3dModel(nn.Module):
             else None
         )
         self.root_net = V2VNet(1, 1, cfg.v2v_width)
-        self.pose_net = V2VNet(J, J, cfg.v2v_width)
+        self.pose_net = V2VNet(J, J, cfg.v2v_width, residual=cfg.pose_residual)
         self.register_buffer("space_center", torch.tensor(cfg.space_center, dtype=torch.float32), persistent=False)
         self.register_buffer(
             "root_offsets", cube_offsets(tuple(cfg.space_size), tuple(cfg.root_cube)), persistent=False

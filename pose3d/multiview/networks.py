@@ -68,11 +68,16 @@ class V2VNet(nn.Module):
 
     Args:
         in_channels, out_channels: cube channels in and out. width: base width (VoxelPose: 16).
+        residual: add the input cube to the output, with the head initialised to zero, so the untrained
+            net passes its input through (needs ``in_channels == out_channels``).
     Shapes: [N, in, X, Y, Z] -> [N, out, X, Y, Z]; X, Y, Z must be divisible by 4.
     """
 
-    def __init__(self, in_channels: int, out_channels: int, width: int = 16) -> None:
+    def __init__(self, in_channels: int, out_channels: int, width: int = 16, residual: bool = False) -> None:
         super().__init__()
+        if residual and in_channels != out_channels:
+            raise ValueError(f"V2VNet: residual needs in_channels == out_channels, got {in_channels}, {out_channels}")
+        self.residual = residual
         w = width
         self.front = nn.Sequential(
             nn.Conv3d(in_channels, w, 7, padding=3), nn.BatchNorm3d(w), nn.ReLU(inplace=True), _Res3D(w, 2 * w)
@@ -82,13 +87,17 @@ class V2VNet(nn.Module):
         self.up2, self.skip2, self.dec1 = _up(8 * w, 4 * w), _Res3D(4 * w, 4 * w), _Res3D(4 * w, 4 * w)
         self.up1, self.skip1 = _up(4 * w, 2 * w), _Res3D(2 * w, 2 * w)
         self.head = nn.Conv3d(2 * w, out_channels, 1)
+        if residual:
+            nn.init.zeros_(self.head.weight)
+            nn.init.zeros_(self.head.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if any(s % 4 for s in x.shape[2:]):
             raise ValueError(f"V2VNet: cube dims {tuple(x.shape[2:])} must be divisible by 4")
+        x_in = x
         x = self.front(x)
         e1 = self.enc1(nn.functional.max_pool3d(x, 2))
         e2 = self.enc2(nn.functional.max_pool3d(e1, 2))
         d = self.up2(self.dec2(self.mid(e2))) + self.skip2(e1)
         d = self.up1(self.dec1(d)) + self.skip1(x)
-        return self.head(d)
+        return self.head(d) + x_in if self.residual else self.head(d)

@@ -132,14 +132,16 @@ class TrainStep(nn.Module):
             out["loss_2d"] = (
                 tc.weight_2d * RENDER_SCALE * sum(weighted_mse(heat[s], targets[:, s]) for s in range(sets)) / sets
             )
-        if tc.objective == "supervised":  # VoxelPose with USE_GT: pose cubes centred on the true roots
+        if tc.objective == "supervised":  # VoxelPose with USE_GT: pose cubes centred on the (jittered) true roots
             gt, vis = batch["gt"], batch["gt_vis"]
             present = vis[:, :, ROOT] > 0
+            noise = torch.randn(gt[:, :, ROOT].shape, generator=self.gen).to(gt.device)
+            roots = gt[:, :, ROOT] + tc.root_jitter * noise
             errors = []
             for b in range(len(gt)):  # only the people present (the rest is padding)
                 keep = present[b].nonzero().flatten()
                 if len(keep):
-                    pred = model.poses(heat[0][b : b + 1], rigs[0].select(slice(b, b + 1)), gt[b : b + 1, keep, ROOT])
+                    pred = model.poses(heat[0][b : b + 1], rigs[0].select(slice(b, b + 1)), roots[b : b + 1, keep])
                     w = vis[b, keep]
                     errors.append(((pred[0] - gt[b, keep]).abs().sum(-1) * w).sum() / w.sum().clamp(min=1))
             if errors:

@@ -87,7 +87,7 @@ def train(cfg: PoseConfig, resume: bool = False, init: str | None = None, progre
         out.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(out / "config.yaml", yaml.safe_dump(to_dict(cfg), sort_keys=False).encode())
     writer = SummaryWriter(str(out / "tb")) if rank == 0 else None
-    frames = build_frames(cfg.data)
+    frames = build_frames(cfg.data, cfg.model)
     if not frames:
         raise ValueError(f"{cfg.data.root}: the training data has no frames")
     stages = stages_of(cfg)

@@ -72,10 +72,10 @@ def body_joints(
         j[elb] = j[sho] + upper * d1 / np.linalg.norm(d1)
         d2 = np.array([np.sin(swing + bend), side * 0.1, -np.cos(swing + bend)])
         j[wri] = j[elb] + fore * d2 / np.linalg.norm(d2)
-    j[1] = j[0] + s * (80 * fwd + 110 * up)
+    j[1] = j[0] + s * (80 * fwd + 140 * up)  # nose halfway up the head
     for eye, ear, side in ((15, 16, 1), (17, 18, -1)):
-        j[eye] = j[0] + s * (70 * fwd + 145 * up + side * 35 * np.array([0, 1, 0]))
-        j[ear] = j[0] + s * (10 * fwd + 130 * up + side * 75 * np.array([0, 1, 0]))
+        j[eye] = j[0] + s * (70 * fwd + 165 * up + side * 35 * np.array([0, 1, 0]))
+        j[ear] = j[0] + s * (10 * fwd + 150 * up + side * 75 * np.array([0, 1, 0]))
     j[HEAD_TOP] = j[0] + s * (40 * fwd + 242 * up)
     j[HEAD_BOTTOM] = j[0] + s * (40 * fwd + 55 * up)
     j = j @ _rot_z(yaw).T
