@@ -3,6 +3,7 @@ synthetic-pose training data (VoxelPose's Shelf/Campus protocol), and the residu
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -11,10 +12,12 @@ import torch
 
 from perception.geometry.camera import Camera
 from pose3d.metrics import pcp_shelf14
+from pose3d.multiview.cli import main
 from pose3d.multiview.config import DataConfig, ModelConfig
 from pose3d.multiview.datasets.build import build_dataset
 from pose3d.multiview.datasets.sample import FrameSample
 from pose3d.multiview.datasets.synthetic_poses import SyntheticPoseDataset, detector_convention, pose_pool
+from pose3d.multiview.io import load_checkpoint
 from pose3d.multiview.networks import V2VNet
 from pose3d.skeleton import panoptic15_to_shelf14
 from sim.synthetic.panoptic.body import body_joints
@@ -122,19 +125,28 @@ def test_detector_convention_and_bad_inputs() -> None:
         SyntheticPoseDataset([no_size], np.zeros((1, 15, 3)), 1, 1, [0, 0, 0], [1, 1, 1])
 
 
-def test_shelf_synthetic_kind_builds_from_generated_files(tmp_path: Path) -> None:
-    write_shelf_sequence(tmp_path / "shelf", ShelfSynthConfig(num_frames=1, image_scale=0.05), progress=False)
-    write_panoptic_dataset(
-        tmp_path / "pan", ["p"], PanopticSynthConfig(num_frames=2, write_images=False), seed=1, progress=False
-    )
-    cfg = DataConfig(
-        kind="shelf_synthetic", root=str(tmp_path / "shelf"), sequences=["p"], interval=1, synthetic_frames=3
-    )
+def test_shelf_synthetic_kind_builds_trains_and_evaluates(tmp_path: Path) -> None:
+    """The Shelf preset's path: synthetic-pose training data from generated files, two supervised
+    iterations per stage through `pernav pose train`, then PCP on the Shelf detections."""
+    shelf, pan = tmp_path / "shelf", tmp_path / "pan"
+    write_shelf_sequence(shelf, ShelfSynthConfig(num_frames=2, image_scale=0.05), progress=False)
+    write_panoptic_dataset(pan, ["p"], PanopticSynthConfig(num_frames=2, write_images=False), seed=1, progress=False)
+    cfg = DataConfig(kind="shelf_synthetic", root=str(shelf), sequences=["p"], interval=1, synthetic_frames=3)
     with pytest.raises(ValueError, match="pose_source"):
         build_dataset(cfg)
-    cfg.pose_source = str(tmp_path / "pan")
+    cfg.pose_source = str(pan)
     ds = build_dataset(cfg, ModelConfig(space_center=[450.0, -320.0, 800.0]))
     assert len(ds) == 3 and len(ds[0].views) == 5 and ds[0].views[0].width == 1032
+    preset = Path(__file__).parents[2] / "configs" / "pose" / "shelf_synthetic_supervised.yaml"
+    out = tmp_path / "run"
+    tiny = ["model.image_size=[64,64]", "model.root_cube=[16,16,4]", "model.pose_cube=[8,8,8]", "model.v2v_width=4"]
+    common = [f"data.root={shelf}", f"data.pose_source={pan}", "data.sequences=[p]", "data.synthetic_frames=2"]
+    val = [f"val_data.root={shelf}", "val_data.frames=[300,301]", "model.proposal_threshold=-100.0"]
+    assert main(["train", "--quiet", "--config", str(preset), "--set", *common, *val, *tiny, f"out_dir={out}"]) == 0
+    assert load_checkpoint(out / "model.pt")["config"]["model"]["pose_residual"] is True
+    metrics = out / "metrics.json"
+    assert main(["eval", "--quiet", "--checkpoint", str(out / "model.pt"), "--out", str(metrics)]) == 0
+    assert "actor_pcp" in json.loads(metrics.read_text())
 
 
 def test_residual_v2v_starts_as_identity() -> None:
