@@ -3,7 +3,9 @@
 #
 # torch 2.14's headers refuse C++17, so the sdist's setup.py is switched to -std=c++20 before building
 # (recipe: shared/reference/DEPENDENCIES.md). The built wheel is cached under .cache/wheels/ (override
-# with MMCV_WHEEL_CACHE); later runs install from the cache in seconds instead of rebuilding (~12 min).
+# with MMCV_WHEEL_CACHE); later runs install from the cache in seconds instead of rebuilding (~12 min on
+# an idle 2-core machine, over an hour on a busy one). The build tree is kept in .cache/mmcv-build/ until
+# the wheel exists, so an interrupted build resumes with the objects it already compiled.
 #
 # Usage: tools/build_mmcv.sh [PYTHON]     (default: .venv-mm/bin/python; torch must already be installed)
 set -euo pipefail
@@ -12,6 +14,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PY="${1:-$ROOT/.venv-mm/bin/python}"
 VERSION="2.1.0"
 CACHE="${MMCV_WHEEL_CACHE:-$ROOT/.cache/wheels}"
+BUILD="${MMCV_BUILD_DIR:-$ROOT/.cache/mmcv-build}"
 
 if [[ ! -x "$PY" ]]; then
     echo "build_mmcv.sh: python interpreter '$PY' not found or not executable" >&2
@@ -27,25 +30,29 @@ find_wheel() { compgen -G "$CACHE/mmcv-$VERSION-*.whl" | head -n 1 || true; }
 
 wheel="$(find_wheel)"
 if [[ -z "$wheel" ]]; then
-    work="$(mktemp -d)"
-    trap 'rm -rf "$work"' EXIT
-    echo "build_mmcv.sh: no cached wheel in $CACHE; building mmcv $VERSION with ops (takes ~12 min on 2 cores)"
+    src="$BUILD/mmcv-$VERSION"
+    echo "build_mmcv.sh: no cached wheel in $CACHE; building mmcv $VERSION with ops in $src"
     "$PY" -m pip install -q "setuptools>=77.0.3,<81" wheel ninja
-    "$PY" -m pip download -q --no-deps --no-binary=:all: "mmcv==$VERSION" -d "$work"
-    tar -xzf "$work/mmcv-$VERSION.tar.gz" -C "$work"
-    src="$work/mmcv-$VERSION"
-    sed -i -e 's/-std=c++14/-std=c++20/g' -e 's/-std=c++17/-std=c++20/g' "$src/setup.py"
-    if ! grep -q -- '-std=c++20' "$src/setup.py"; then
-        echo "build_mmcv.sh: $src/setup.py has no -std=c++1x flag to patch; the recipe no longer fits" >&2
-        exit 1
+    if [[ ! -f "$src/.patched" ]]; then
+        rm -rf "$BUILD" && mkdir -p "$BUILD"
+        "$PY" -m pip download -q --no-deps --no-binary=:all: "mmcv==$VERSION" -d "$BUILD"
+        tar -xzf "$BUILD/mmcv-$VERSION.tar.gz" -C "$BUILD"
+        sed -i -e 's/-std=c++14/-std=c++20/g' -e 's/-std=c++17/-std=c++20/g' "$src/setup.py"
+        if ! grep -q -- '-std=c++20' "$src/setup.py"; then
+            echo "build_mmcv.sh: $src/setup.py has no -std=c++1x flag to patch; the recipe no longer fits" >&2
+            exit 1
+        fi
+        touch "$src/.patched"
     fi
+    rm -rf "$BUILD/dist"
     (cd "$src" && MMCV_WITH_OPS=1 MAX_JOBS="${MAX_JOBS:-2}" \
-        "$PY" -m pip wheel --no-build-isolation --no-deps -w "$work/dist" .)
-    built="$(compgen -G "$work/dist/mmcv-$VERSION-*.whl" | head -n 1)"
+        "$PY" -m pip wheel --no-build-isolation --no-deps -w "$BUILD/dist" .)
+    built="$(compgen -G "$BUILD/dist/mmcv-$VERSION-*.whl" | head -n 1)"
     name="$(basename "$built")"
     # Atomic publish into the cache: copy under a temporary name on the same filesystem, then rename.
     cp "$built" "$CACHE/.$name.tmp"
     mv -f "$CACHE/.$name.tmp" "$CACHE/$name"
+    rm -rf "$BUILD"
     wheel="$CACHE/$name"
 fi
 
