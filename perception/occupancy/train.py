@@ -4,7 +4,8 @@ from the typed `OccConfig`: the model (`MetaOccModel`, whose `forward(mode="loss
 `optim.backbone_lr_mult`, gradient clipping), a cosine `CosineAnnealingLR` to 1% over `optim.iters`, the
 iteration-based train loop, `CheckpointHook` (a rolling `<out_dir>/latest.pt`), `LoggerHook`, a TensorBoard
 visualizer backend (`<out_dir>/tb`) and a tqdm progress bar. The resolved config is stored as
-`<out_dir>/config.yaml`; mmengine's own log goes to `<out_dir>/<timestamp>/`.
+`<out_dir>/config.yaml` (and, as mmengine dumps it, `<out_dir>/<timestamp>.py`); mmengine's own log goes to
+`<out_dir>/<timestamp>/`.
 
 Launch on several processes with `torchrun --nproc-per-node N -m perception.occupancy.cli train ...`
 (gloo on CPU, NCCL on GPU); each rank reads its shard through mmengine's `DefaultSampler`.
@@ -38,6 +39,7 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 import yaml
+from mmengine.config import Config
 from mmengine.dataset import DefaultSampler
 from mmengine.device import get_device
 from mmengine.hooks import CheckpointHook, LoggerHook
@@ -103,7 +105,7 @@ def build_runner(cfg: OccConfig, resume: str | None = None, progress: bool = Tru
         device_ids = [int(os.environ.get("LOCAL_RANK", 0))] if torch.cuda.is_available() else None
         net = MMDistributedDataParallel(model.to(get_device()), device_ids=device_ids, broadcast_buffers=True)
     runner = Runner(
-        model=net, work_dir=str(out), experiment_name=experiment,
+        model=net, work_dir=str(out), experiment_name=experiment, cfg=Config({"occ": config_to_dict(cfg)}),
         train_dataloader=loader, optim_wrapper=optim_wrapper, param_scheduler=scheduler,
         train_cfg={"by_epoch": False, "max_iters": iters},
         default_hooks={"logger": LoggerHook(interval=cfg.optim.log_every), "checkpoint": checkpoint},
