@@ -32,8 +32,13 @@ class OptimConfig:
     """max gradient norm"""
     scal_weight: float = 1.0
     """weight of the geo/sem scale-aware loss terms"""
+    depth_weight: float = 1.0
+    """weight of the LiDAR depth supervision of the camera branch's depth distribution (0 disables)"""
+    aux_weight: float = 0.5
+    """weight of the per-branch auxiliary heads' cross-entropy (fusion variant; 0 disables)"""
     sensor_dropout: float = 0.0
-    """probability per iteration of training with the radar removed or one camera black"""
+    """probability per iteration of training with a sensor removed (radar missing, one camera black or all
+    cameras black; mix in `sensor_dropout.TRAINING_MIX`)"""
     num_workers: int = 0
     """DataLoader workers"""
     log_every: int = 10

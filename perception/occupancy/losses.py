@@ -1,5 +1,6 @@
 """Occupancy losses: class-weighted cross-entropy plus MonoScene's scene-class affinity terms
-(geometry scale `geo_scal` and semantic scale `sem_scal`), all ignoring label 255."""
+(geometry scale `geo_scal` and semantic scale `sem_scal`), all ignoring label 255; and the training objective,
+which adds LiDAR depth supervision of the camera branch and the per-branch auxiliary heads' cross-entropy."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import torch
 import torch.nn.functional as F
 
 from perception.occupancy.config import OptimConfig
+from perception.occupancy.depth_targets import depth_loss
 from perception.occupancy.grid import FREE, IGNORE
+from perception.occupancy.model.config import ModelConfig
 
 
 def class_weights_from_counts(counts: np.ndarray) -> torch.Tensor:
@@ -66,7 +69,32 @@ def training_losses(model: torch.nn.Module, batch: dict, class_weights: torch.Te
                     optim: OptimConfig) -> dict[str, torch.Tensor]:
     """One training step's losses: forward `batch["frames"]` through `model` and score against `batch["occ"]`.
 
-    The single place that defines MetaOcc's training objective; the training loops call only this.
+    The single place that defines MetaOcc's training objective; the training loops call only this. Terms:
+    `ce`, `geo_scal`, `sem_scal` on the output; `depth` (camera depth distribution vs LiDAR, weight
+    `optim.depth_weight`, when the batch has `depth`); `aux_camera` / `aux_radar` (cross-entropy of each
+    branch's auxiliary head, weight `optim.aux_weight`; a sample whose radar is missing has no radar term).
     """
-    logits = model(batch["frames"])
-    return occupancy_loss(logits, batch["occ"], class_weights, optim.scal_weight)
+    out = model(batch["frames"], with_aux=True)
+    losses = occupancy_loss(out["logits"], batch["occ"], class_weights, optim.scal_weight)
+    cur = batch["frames"][-1]
+    extra = []
+    if "depth_logits" in out and "depth" in cur and optim.depth_weight > 0:
+        losses["depth"] = depth_loss(out["depth_logits"], cur["depth"], model_config(model).depth_range)
+        extra.append(optim.depth_weight * losses["depth"])
+    w = None if class_weights is None else class_weights.to(out["logits"].device)
+    for branch in ("camera", "radar"):
+        if f"aux_{branch}" not in out or optim.aux_weight <= 0:
+            continue
+        target = batch["occ"]
+        if branch == "radar":  # no radar, nothing to describe
+            target = torch.where((cur["radar_lengths"] > 0).view(-1, 1, 1, 1), target, torch.full_like(target, IGNORE))
+        if (target != IGNORE).any():
+            losses[f"aux_{branch}"] = F.cross_entropy(out[f"aux_{branch}"], target, weight=w, ignore_index=IGNORE)
+            extra.append(optim.aux_weight * losses[f"aux_{branch}"])
+    losses["total"] = losses["total"] + sum(extra)
+    return losses
+
+
+def model_config(model: torch.nn.Module) -> ModelConfig:
+    """The `ModelConfig` of a MetaOcc, also through a DistributedDataParallel wrapper."""
+    return getattr(model, "module", model).cfg

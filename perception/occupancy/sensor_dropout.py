@@ -28,17 +28,29 @@ def apply_dropout(batch: dict, condition: str) -> dict:
             images = f["images"].clone()
             images[:, view] = black.to(images)
             f["images"] = images
+            if "depth" in f:  # no depth supervision for a view that sees nothing
+                f["depth"] = f["depth"].clone()
+                f["depth"][:, view] = 0
         elif condition == "cameras_missing":
             f["images"] = black.to(f["images"]).expand_as(f["images"]).clone()
+            if "depth" in f:
+                f["depth"] = torch.zeros_like(f["depth"])
         else:
             raise ValueError(f"unknown dropout condition {condition!r}; known: {DROPOUT_CONDITIONS}")
         frames.append(f)
     return dict(batch, frames=frames)
 
 
+#: share of the dropped-out training iterations per kind of failure: a lost radar stream is the failure a fused
+#: model must survive with a different path (camera only), so it gets half; a single black view needs less
+TRAINING_MIX = {"radar_missing": 0.5, "camera_black": 0.35, "cameras_missing": 0.15}
+
+
 def random_dropout(batch: dict, probability: float, rng: random.Random) -> dict:
-    """With `probability`, apply one randomly chosen condition (radar missing, or one camera black)."""
+    """With `probability`, apply one condition drawn from `TRAINING_MIX` (a black view is drawn uniformly)."""
     if probability <= 0 or rng.random() >= probability:
         return batch
-    views = batch["frames"][0]["images"].shape[1]
-    return apply_dropout(batch, rng.choice(["radar_missing", *[f"camera_black:{v}" for v in range(views)]]))
+    kind = rng.choices(list(TRAINING_MIX), weights=list(TRAINING_MIX.values()))[0]
+    if kind == "camera_black":
+        kind = f"camera_black:{rng.randrange(batch['frames'][0]['images'].shape[1])}"
+    return apply_dropout(batch, kind)

@@ -12,6 +12,7 @@ from torch.utils.data import Dataset
 from perception.geometry.transforms import invert_pose, relative_pose
 from perception.occupancy.data.images import load_camera
 from perception.occupancy.data.tables import CAMERAS, DOUBLE_RES_CAMERAS, RADARS, OmniHDTables, SampleInfo
+from perception.occupancy.depth_targets import lidar_depth_images
 from perception.occupancy.grid import OMNIHD_GRID, VoxelGrid
 from perception.occupancy.labels import load_occ_gt
 from perception.radar.compensation import compensate_sweep, crop_to_range
@@ -74,7 +75,9 @@ class OmniHDScenes(Dataset):
 
     - `frames`: list (oldest first, current last; length `history + 1`) of dicts with
       `images [6, 3, H, W]`, `K [6, 3, 3]`, `cam2ego [6, 4, 4]`, `radar [P, 8]`, `ego2global [4, 4]`,
-      `prev2cur [4, 4]` (this frame's ego → current ego; identity for the current frame);
+      `prev2cur [4, 4]` (this frame's ego → current ego; identity for the current frame); the current
+      frame of a labelled sample also has `depth [6, H, W]`, LiDAR depth images that supervise the
+      camera branch's depth distribution (0 = no return);
     - `occ [240, 160, 16]` int64 labels (0 free, 1..11 classes, 255 ignored), `token`, `scene`.
     """
 
@@ -108,7 +111,7 @@ class OmniHDScenes(Dataset):
                 return alt
         return info.occ_path
 
-    def _frame(self, info: SampleInfo, cur_ego2global: np.ndarray) -> dict[str, torch.Tensor]:
+    def _frame(self, info: SampleInfo, cur_ego2global: np.ndarray, with_depth: bool) -> dict[str, torch.Tensor]:
         images, Ks, extr = [], [], []
         for cam in CAMERAS:
             path, calib = info.cameras[cam]
@@ -121,7 +124,7 @@ class OmniHDScenes(Dataset):
         if len(shapes) != 1:
             raise ValueError(f"{info.scene} {info.token}: camera images differ in size after loading: {shapes}")
         radar = load_radar(info, self.cfg.radar_sweeps, self.cfg.radar_range)[:, :RADAR_USE_DIMS]
-        return {
+        frame = {
             "images": torch.stack(images),
             "K": torch.from_numpy(np.stack(Ks)).float(),
             "cam2ego": torch.from_numpy(np.stack(extr)).float(),
@@ -129,11 +132,17 @@ class OmniHDScenes(Dataset):
             "ego2global": torch.from_numpy(info.ego2global).double(),
             "prev2cur": torch.from_numpy(invert_pose(cur_ego2global) @ info.ego2global).float(),
         }
+        if with_depth:
+            lidar = read_points(info.lidar_path, LIDAR_DIMS, "lidar")[:, :3].astype(np.float64)
+            depth = lidar_depth_images(lidar, np.stack(Ks), np.stack(extr), tuple(images[0].shape[-2:]))
+            frame["depth"] = torch.from_numpy(depth)
+        return frame
 
     def __getitem__(self, i: int) -> dict:
         infos = [self.tables.sample_info(self.samples[j], self.cfg.radar_sweeps) for j in self.history_indices(i)]
         cur = infos[-1]
-        item: dict = {"frames": [self._frame(info, cur.ego2global) for info in infos], "token": cur.token,
+        frames = [self._frame(info, cur.ego2global, self.with_labels and info is cur) for info in infos]
+        item: dict = {"frames": frames, "token": cur.token,
                       "scene": cur.scene}
         if self.with_labels:
             item["occ"] = torch.from_numpy(load_occ_gt(self.label_path(cur), self.grid).astype(np.int64))
@@ -141,7 +150,8 @@ class OmniHDScenes(Dataset):
 
 
 def collate(items: list[dict]) -> dict:
-    """Batch items: per-frame tensors stacked; radar sets padded to `[B, P, 8]` with `radar_lengths [B]`."""
+    """Batch items: per-frame tensors stacked (`depth` where every item has it); radar sets padded to
+    `[B, P, 8]` with `radar_lengths [B]`."""
     frames = []
     for f in range(len(items[0]["frames"])):
         fr = [it["frames"][f] for it in items]
@@ -149,7 +159,9 @@ def collate(items: list[dict]) -> dict:
         radar = torch.zeros(len(fr), max(int(lengths.max()), 1), fr[0]["radar"].shape[1])
         for b, x in enumerate(fr):
             radar[b, : len(x["radar"])] = x["radar"]
-        batch = {k: torch.stack([x[k] for x in fr]) for k in ("images", "K", "cam2ego", "ego2global", "prev2cur")}
+        keys = ["images", "K", "cam2ego", "ego2global", "prev2cur"]
+        keys += ["depth"] if all("depth" in x for x in fr) else []
+        batch = {k: torch.stack([x[k] for x in fr]) for k in keys}
         batch.update(radar=radar, radar_lengths=lengths)
         frames.append(batch)
     out: dict = {"frames": frames, "token": [it["token"] for it in items], "scene": [it["scene"] for it in items]}

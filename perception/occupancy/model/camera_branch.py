@@ -55,10 +55,12 @@ class CameraEncoder(nn.Module):
 
 
 class CameraBranch(nn.Module):
-    """Surround images → image voxel features F_c `[B, C, X, Y, Z]`.
+    """Surround images → image voxel features F_c `[B, C, X, Y, Z]` and depth logits `[B, V, D, h, w]`.
 
     Each voxel centre is projected into every (undistorted) view; the sampled feature is weighted by the
-    predicted depth probability at the voxel's depth and averaged over the views that see it.
+    predicted depth probability at the voxel's depth and averaged over the views that see it; a 3D conv
+    (with batch norm) then mixes neighbouring voxels and fixes the scale, which changes as the depth
+    distributions sharpen under LiDAR supervision.
     """
 
     def __init__(self, cfg: ModelConfig, grid_shape: tuple[int, int, int]) -> None:
@@ -66,9 +68,11 @@ class CameraBranch(nn.Module):
         self.cfg = cfg
         self.encoder = CameraEncoder(cfg)
         self.height_embed = nn.Parameter(torch.zeros(1, cfg.channels, 1, 1, grid_shape[2]))
+        c = cfg.channels
+        self.neck = nn.Sequential(nn.Conv3d(c, c, 3, padding=1), nn.BatchNorm3d(c), nn.ReLU(inplace=True))
 
     def forward(self, images: torch.Tensor, K: torch.Tensor, cam2ego: torch.Tensor, centers: torch.Tensor
-                ) -> torch.Tensor:
+                ) -> tuple[torch.Tensor, torch.Tensor]:
         """images `[B, V, 3, H, W]`, K `[B, V, 3, 3]`, cam2ego `[B, V, 4, 4]`, voxel centres `[X, Y, Z, 3]`."""
         b, v, _, h, w = images.shape
         feats, depth_logits = self.encoder(images.flatten(0, 1))
@@ -100,4 +104,4 @@ class CameraBranch(nn.Module):
                 out[bi] += f * wgt
                 count[bi] += valid[None].float()
         vol = (out / count.clamp(min=1)).view(b, self.cfg.channels, X, Y, Z)
-        return vol * self.cfg.depth_bins + self.height_embed
+        return self.neck(vol * self.cfg.depth_bins + self.height_embed), depth_logits.unflatten(0, (b, v))

@@ -37,6 +37,8 @@ class ModelConfig:
     """past fused feature volumes kept in the temporal memory bank (0 disables temporal fusion)"""
     num_classes: int = 12
     """0 = free + 11 semantic classes"""
+    aux_heads: bool = True
+    """fusion only: a light occupancy head on each branch's features, trained with `optim.aux_weight`"""
 
     def __post_init__(self) -> None:
         if self.variant not in VARIANTS:

@@ -11,15 +11,17 @@ from perception.occupancy.model.config import ModelConfig
 
 
 class LocalAdaptiveFusion(nn.Module):
-    """F_laf = W ⊙ F_r + (1 − W) ⊙ F_c with per-voxel, per-channel weights W from both inputs."""
+    """F_laf = W ⊙ F_r + (1 − W) ⊙ F_c with per-voxel, per-channel weights W from both inputs; W = 0 for the
+    samples whose radar stream is missing, so F_laf is then exactly the camera features."""
 
     def __init__(self, channels: int) -> None:
         super().__init__()
         self.weight = nn.Conv3d(2 * channels, channels, 3, padding=1)
 
-    def forward(self, f_cam: torch.Tensor, f_radar: torch.Tensor) -> torch.Tensor:
-        """`[B, C, X, Y, Z]` each → `[B, C, X, Y, Z]`."""
+    def forward(self, f_cam: torch.Tensor, f_radar: torch.Tensor, radar_present: torch.Tensor) -> torch.Tensor:
+        """`[B, C, X, Y, Z]` each and `radar_present [B]` (bool) → `[B, C, X, Y, Z]`."""
         w = torch.sigmoid(self.weight(torch.cat([f_cam, f_radar], dim=1)))
+        w = w * radar_present.to(w.dtype).view(-1, 1, 1, 1, 1)
         return w * f_radar + (1 - w) * f_cam
 
 

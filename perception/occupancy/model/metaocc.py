@@ -38,7 +38,10 @@ class MetaOcc(nn.Module):
     `cam2ego [B, V, 4, 4]`, `radar [B, P, 8]`, `radar_lengths [B]`, `ego2global [B, 4, 4]`.
 
     Variants (`cfg.variant`): `fusion` uses both branches; `camera` and `radar` use one, with the same
-    global attention, temporal fusion and head, so the three are directly comparable.
+    global attention, temporal fusion and head, so the three are directly comparable. A fusion sample whose
+    radar stream is empty (`radar_lengths == 0`) takes the camera path: the radar features are zeroed and
+    the local fusion weight is 0. The fusion variant also has a light auxiliary head per branch
+    (`cfg.aux_heads`), trained so that each branch alone describes the scene.
     """
 
     def __init__(self, cfg: ModelConfig, grid: VoxelGrid = OMNIHD_GRID) -> None:
@@ -52,20 +55,27 @@ class MetaOcc(nn.Module):
         self.global_fusion = GlobalCrossAttentionFusion(cfg)
         self.temporal = TemporalFusion(cfg.channels) if cfg.memory > 0 else None
         self.head = OccupancyHead(cfg.channels, cfg.num_classes, cfg.downsample)
+        with_aux = cfg.variant == "fusion" and cfg.aux_heads
+        self.aux_heads = nn.ModuleDict({b: OccupancyHead(cfg.channels, cfg.num_classes, cfg.downsample, refine=False)
+                                        for b in ("camera", "radar")}) if with_aux else None
 
-    def encode(self, frame: dict[str, torch.Tensor]) -> torch.Tensor:
-        """One frame → fused voxel features F_T `[B, C, X, Y, Z]` (before temporal fusion)."""
-        f_c = f_r = None
+    def encode(self, frame: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """One frame → `{"fused": F_T [B, C, X, Y, Z]}` (before temporal fusion), plus the branch features
+        `camera`, `radar` `[B, C, X, Y, Z]` and `depth_logits [B, V, D, h, w]` of the branches that ran."""
+        out: dict[str, torch.Tensor] = {}
         if self.camera is not None:
-            f_c = self.camera(frame["images"], frame["K"], frame["cam2ego"], self.centers)
+            out["camera"], out["depth_logits"] = self.camera(frame["images"], frame["K"], frame["cam2ego"],
+                                                             self.centers)
         if self.radar is not None:
-            f_r = self.radar(frame["radar"], frame["radar_lengths"])
-        if f_c is not None and f_r is not None:
-            assert self.local_fusion is not None
-            return self.global_fusion(self.local_fusion(f_c, f_r), [f_c, f_r], residual=f_c)
-        single = f_c if f_c is not None else f_r
-        assert single is not None
-        return self.global_fusion(single, [single], residual=single)
+            out["radar"] = self.radar(frame["radar"], frame["radar_lengths"])
+        if self.local_fusion is not None:
+            present = frame["radar_lengths"] > 0
+            f_c, f_r = out["camera"], out["radar"] * present.to(out["radar"].dtype).view(-1, 1, 1, 1, 1)
+            out["fused"] = self.global_fusion(self.local_fusion(f_c, f_r, present), [f_c, f_r], residual=f_c)
+        else:
+            single = out["camera"] if self.camera is not None else out["radar"]
+            out["fused"] = self.global_fusion(single, [single], residual=single)
+        return out
 
     def decode(self, fused: torch.Tensor, bank: MemoryBank, ego2global: torch.Tensor) -> torch.Tensor:
         """Temporal fusion with the bank, then logits `[B, classes, 240, 160, 16]`; pushes `fused` to the bank."""
@@ -77,21 +87,33 @@ class MetaOcc(nn.Module):
 
     def step(self, frame: dict[str, torch.Tensor], bank: MemoryBank) -> torch.Tensor:
         """Streaming inference: one new frame with a persistent `bank` (from :meth:`new_bank`) → logits."""
-        return self.decode(self.encode(frame), bank, frame["ego2global"])
+        return self.decode(self.encode(frame)["fused"], bank, frame["ego2global"])
 
     def new_bank(self) -> MemoryBank:
         """An empty memory bank sized for this model."""
         return MemoryBank(self.cfg.memory)
 
-    def forward(self, frames: list[dict[str, torch.Tensor]]) -> torch.Tensor:
+    def forward(self, frames: list[dict[str, torch.Tensor]], with_aux: bool = False
+                ) -> torch.Tensor | dict[str, torch.Tensor]:
         """frames oldest first, current last → logits of the current frame `[B, classes, X, Y, Z]`.
 
-        The history frames only fill the memory bank (no gradient), as a streaming run would have.
+        The history frames only fill the memory bank (no gradient), as a streaming run would have. With
+        `with_aux` (training) the result is a dict: `logits`, `depth_logits [B, V, D, h, w]` (camera
+        variants) and `aux_camera` / `aux_radar` logits `[B, classes, X, Y, Z]` (fusion with aux heads).
         """
         bank = self.new_bank()
         history = frames[:-1] if self.temporal is not None else []
         with torch.no_grad():
             for frame in history[-self.cfg.memory :] if history else []:
-                bank.push(self.encode(frame), frame["ego2global"])
+                bank.push(self.encode(frame)["fused"], frame["ego2global"])
         cur = frames[-1]
-        return self.decode(self.encode(cur), bank, cur["ego2global"])
+        enc = self.encode(cur)
+        logits = self.decode(enc["fused"], bank, cur["ego2global"])
+        if not with_aux:
+            return logits
+        out = {"logits": logits}
+        if "depth_logits" in enc:
+            out["depth_logits"] = enc["depth_logits"]
+        if self.aux_heads is not None:
+            out.update({f"aux_{b}": head(enc[b]) for b, head in self.aux_heads.items()})
+        return out
