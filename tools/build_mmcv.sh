@@ -20,6 +20,7 @@ if [[ ! -x "$PY" ]]; then
     echo "build_mmcv.sh: python interpreter '$PY' not found or not executable" >&2
     exit 2
 fi
+PY="$(cd "$(dirname "$PY")" && pwd)/$(basename "$PY")"  # absolute: the build runs inside the source tree
 if ! "$PY" -c "import torch" 2>/dev/null; then
     echo "build_mmcv.sh: '$PY' has no torch; install torch==2.14.1 torchvision==0.29.1 first" >&2
     exit 2
