@@ -137,6 +137,8 @@ def imitate(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> di
             raise ValueError(f"{ckpt_path}: not an imitation checkpoint (stage={saved.get('stage')!r})")
         policy.load_state_dict(saved["policy"])
         optimizer.load_state_dict(saved["optimizer"])
+        for group in optimizer.param_groups:  # the config's learning rate wins over the one saved
+            group["lr"] = im.lr
         start, env_steps, wall0 = saved["update"], saved["env_steps"], saved["wall_s"]
     elif ckpt_path.exists():
         raise FileExistsError(f"{ckpt_path} exists: pass --resume to continue it or choose another out_dir")

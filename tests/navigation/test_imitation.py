@@ -86,8 +86,13 @@ def test_imitate_then_ppo_from_the_entry_point(tmp_path):
     assert main(["imitate", PRESET, "--no-progress", "--set", f"out_dir={dag}", *SMALL]) == 0
     ckpt = load_checkpoint(dag / "checkpoint.pt")
     assert ckpt["stage"] == "imitation" and ckpt["update"] == 2 and ckpt["env_steps"] == 2 * 2 * 8
-    # a finished run refuses to start over; resuming it is a no-op that keeps the weights
+    # a finished run refuses to start over
     assert main(["imitate", PRESET, "--no-progress", "--set", f"out_dir={dag}", *SMALL]) == 2
+    # resuming continues the count, with the learning rate the config now gives
+    assert main(["imitate", PRESET, "--no-progress", "--resume", "--set", f"out_dir={dag}", *SMALL,
+                 "imitation.iterations=4", "imitation.lr=1e-5"]) == 0
+    ckpt = load_checkpoint(dag / "checkpoint.pt")
+    assert ckpt["update"] == 4 and ckpt["optimizer"]["param_groups"][0]["lr"] == 1e-5
     # PPO starts from those weights: with a vanishing learning rate they stay put
     assert main(["train", PRESET, "--no-progress", "--set", f"out_dir={ppo}", f"init_from={dag / 'checkpoint.pt'}",
                  "total_updates=1", "ppo.lr=1e-12", "ppo.num_minibatches=1", *SMALL]) == 0
