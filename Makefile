@@ -6,7 +6,14 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check -q
 STAMP  := $(VENV)/.pernav-installed
 
-.PHONY: demo test lint install
+# The mmdet3d integration runs in its own venv: mmdet3d pins numpy<2 and needs mmcv *with ops*, which has no
+# wheel for torch 2.14 and is built from its sdist by tools/build_mmcv.sh (~12 min once, then a cached wheel).
+MMVENV  := .venv-mm
+MMPY    := $(MMVENV)/bin/python
+MMSTAMP := $(MMVENV)/.pernav-installed
+MMTESTS := tests/perception/test_mm_config.py tests/perception/test_mm_voxelization.py
+
+.PHONY: demo test test-mm lint install
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -29,8 +36,20 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/pernav demo
 
-test: $(STAMP)
+$(MMSTAMP): pyproject.toml tools/build_mmcv.sh
+	test -x $(MMPY) || $(PYTHON) -m venv $(MMVENV)
+	$(MMPY) -c "import torch, torchvision" 2>/dev/null || \
+		$(MMPY) -m pip --disable-pip-version-check -q install torch==2.14.1 torchvision==0.29.1
+	bash tools/build_mmcv.sh $(MMPY)
+	$(MMPY) -m pip --disable-pip-version-check -q install -e ".[dev,mmdet3d]"
+	touch $@
+
+test: $(STAMP) $(MMSTAMP)
 	$(PY) -m pytest -q
+	$(MMPY) -m pytest -q $(MMTESTS)
+
+test-mm: $(MMSTAMP)
+	$(MMPY) -m pytest -q $(MMTESTS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
