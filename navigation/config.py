@@ -79,7 +79,7 @@ class ImitationConfig:
     """DAgger warm start (``pernav nav imitate``, :mod:`navigation.imitation`) before PPO fine-tuning."""
 
     expert: str = "dwa"
-    """classic policy whose actions are the labels (orca, social_force or dwa)"""
+    """classic policy whose actions are the labels (orca, social_force, dwa or dwa_plan)"""
     iterations: int = 600
     """collect-and-train iterations (each ``ppo.num_envs × ppo.num_steps`` env steps per process)"""
     beta_start: float = 1.0
@@ -126,7 +126,7 @@ class TrainConfig:
     torch_threads: int = 1
     """``torch.set_num_threads`` per process"""
     init_from: str = ""
-    """policy weights to start PPO from (e.g. a ``pernav nav imitate`` checkpoint); "" = random init"""
+    """policy weights a new PPO or DAgger run starts from (e.g. a ``pernav nav imitate`` checkpoint); "" = random"""
     network: NetworkConfig = field(default_factory=NetworkConfig)
     ppo: PPOConfig = field(default_factory=PPOConfig)
     env: EnvConfig = field(default_factory=EnvConfig)
@@ -157,8 +157,8 @@ class TrainConfig:
         if not (0 < p.gamma <= 1 and 0 <= p.gae_lambda <= 1 and p.clip > 0 and p.lr > 0):
             raise ValueError(f"ppo: need 0<gamma<=1, 0<=gae_lambda<=1, clip>0, lr>0, got {p}")
         im = self.imitation
-        if im.expert not in ("orca", "social_force", "dwa"):
-            raise ValueError(f"imitation.expert={im.expert!r}: expected orca, social_force or dwa")
+        if im.expert not in ("orca", "social_force", "dwa", "dwa_plan"):
+            raise ValueError(f"imitation.expert={im.expert!r}: expected orca, social_force, dwa or dwa_plan")
         for name in ("iterations", "beta_iterations", "buffer", "batch_sequences", "epochs"):
             if getattr(im, name) < 1:
                 raise ValueError(f"imitation.{name}={getattr(im, name)}: must be at least 1")

@@ -14,6 +14,7 @@ the GRU from their stored start state: negative log-likelihood of the labels for
 GAE targets for the critic (so PPO starts from a fitted critic). Single process; checkpoints are in the
 training format (``pernav nav eval`` and ``init_from`` read them). A resumed run starts from the checkpoint's
 weights with re-seeded envs and an empty buffer, so it continues the run but does not replay it bit for bit.
+A new run may start from another run's weights (``init_from``), e.g. to continue with a stronger expert.
 """
 
 from __future__ import annotations
@@ -142,6 +143,8 @@ def imitate(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> di
         start, env_steps, wall0 = saved["update"], saved["env_steps"], saved["wall_s"]
     elif ckpt_path.exists():
         raise FileExistsError(f"{ckpt_path} exists: pass --resume to continue it or choose another out_dir")
+    elif cfg.init_from:  # e.g. a DAgger run on a weaker expert, continued with a stronger one
+        policy.load_state_dict(load_checkpoint(cfg.init_from)["policy"])
     seed = segment_seed(cfg.seed, 0, start)
     torch.manual_seed(seed)
     mixer = ExpertMixer(make_policy(im.expert, cfg.env), ppo.num_envs, policy.discrete, seed)

@@ -12,7 +12,7 @@ from typing import Protocol
 import numpy as np
 import torch
 
-from navigation.baselines import DWAPolicy, OrcaRobotPolicy, SocialForceRobotPolicy
+from navigation.baselines import DWAPolicy, OrcaRobotPolicy, PlanningDWAPolicy, SocialForceRobotPolicy
 from navigation.baselines.common import CommandTracker, RobotLimits, robot_limits
 from navigation.checkpoint import load_checkpoint
 from navigation.config import EnvConfig, config_from_dict
@@ -21,7 +21,8 @@ from navigation.networks import ActorCritic, build_policy
 from navigation.observation import to_tensors, with_command
 
 #: classic policies by name
-CLASSIC = {"orca": OrcaRobotPolicy, "social_force": SocialForceRobotPolicy, "dwa": DWAPolicy}
+CLASSIC = {"orca": OrcaRobotPolicy, "social_force": SocialForceRobotPolicy, "dwa": DWAPolicy,
+           "dwa_plan": PlanningDWAPolicy}
 
 
 class RobotPolicy(Protocol):
@@ -66,7 +67,7 @@ def load_learned(path: str | Path, env_cfg: EnvConfig, name: str | None = None) 
 
 
 def make_policy(spec: str, env_cfg: EnvConfig) -> RobotPolicy:
-    """``orca`` / ``social_force`` / ``dwa``, or ``NAME=path/to/checkpoint.pt`` (or a bare checkpoint path)."""
+    """``orca`` / ``social_force`` / ``dwa`` / ``dwa_plan``, or ``NAME=path/to/checkpoint.pt`` (or a bare path)."""
     if spec in CLASSIC:
         return CLASSIC[spec](robot_limits(env_cfg.env_id, env_cfg.overrides))
     name, _, path = spec.rpartition("=")

@@ -29,13 +29,14 @@ class RobotLimits:
     holonomic: bool
     continuous: bool
     lidar_range: float
+    arena_half_size: float
 
 
 def robot_limits(env_id: str, overrides: dict[str, Any]) -> RobotLimits:
     """Limits of ``env_id``'s robot (with ``overrides`` applied), from its gymnasium spec."""
     cfg = gym.spec(env_id).kwargs["config"].override(**overrides)
     return RobotLimits(cfg.v_max, cfg.w_max, cfg.robot_radius, cfg.human_radius, cfg.dt, cfg.holonomic,
-                       cfg.continuous_actions, cfg.lidar_range)
+                       cfg.continuous_actions, cfg.lidar_range, cfg.arena_half_size)
 
 
 @dataclass

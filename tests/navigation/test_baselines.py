@@ -14,7 +14,7 @@ EMPTY = EnvConfig("pernav/CrowdNavCircleCrossing-v0", {"human_num": 0, "human_nu
                                                         "static_human_range": 0, "time_limit": 30.0})
 
 
-@pytest.mark.parametrize("name,least", [("orca", 4), ("dwa", 4), ("social_force", 2)])
+@pytest.mark.parametrize("name,least", [("orca", 4), ("dwa", 4), ("dwa_plan", 4), ("social_force", 2)])
 def test_reaches_the_goal_in_an_empty_arena(name, least):
     """Social force stalls where wall repulsion balances the goal (goals < 1 m from a wall): 2 of these 4."""
     records, _ = run_episodes(make_policy(name, EMPTY), EMPTY, episodes=4, seed=3, num_envs=4, progress=False)

@@ -98,6 +98,12 @@ def test_imitate_then_ppo_from_the_entry_point(tmp_path):
                  "total_updates=1", "ppo.lr=1e-12", "ppo.num_minibatches=1", *SMALL]) == 0
     tuned = load_checkpoint(ppo / "checkpoint.pt")["policy"]
     assert max(float((tuned[k] - v).abs().max()) for k, v in ckpt["policy"].items()) < 1e-6
+    # a new DAgger run with a stronger expert starts from those weights too
+    stage2 = tmp_path / "dagger_plan"
+    assert main(["imitate", PRESET, "--no-progress", "--set", f"out_dir={stage2}", f"init_from={dag / 'checkpoint.pt'}",
+                 *SMALL, "imitation.expert=dwa_plan", "imitation.iterations=1", "imitation.lr=1e-12"]) == 0
+    planned = load_checkpoint(stage2 / "checkpoint.pt")["policy"]
+    assert max(float((planned[k] - v).abs().max()) for k, v in ckpt["policy"].items()) < 1e-6
     # PPO checkpoints are not imitation checkpoints
     assert main(["imitate", PRESET, "--no-progress", "--resume", "--set", f"out_dir={ppo}", *SMALL]) == 2
 
