@@ -12,7 +12,7 @@ import torch
 from navigation.baselines.common import robot_limits
 from navigation.checkpoint import load_checkpoint
 from navigation.cli import main
-from navigation.config import EnvConfig, NetworkConfig
+from navigation.config import EnvConfig, NetworkConfig, config_to_dict, load_config
 from navigation.envs import make_vector_env
 from navigation.imitation import ExpertMixer, beta_at, imitation_loss
 from navigation.networks import build_policy
@@ -110,3 +110,14 @@ def test_imitate_then_ppo_from_the_entry_point(tmp_path):
 
 def test_bad_expert_is_named():
     assert main(["imitate", PRESET, "--no-progress", "--set", "imitation.expert=astar"]) == 2
+
+
+def test_stage_two_presets_differ_only_in_network_and_out_dir():
+    """HEIGHT and the DS-RNN-style baseline get the same stage-2 recipe (expert, budget, seeds)."""
+    height = config_to_dict(load_config(str(ROOT / "configs/nav/height_cpu_plan.yaml"), []))
+    dsrnn = config_to_dict(load_config(str(ROOT / "configs/nav/dsrnn_cpu_plan.yaml"), []))
+    assert height["imitation"]["expert"] == "dwa_plan"
+    for cfg in (height, dsrnn):
+        cfg.pop("out_dir")
+        cfg["network"].pop("name")
+    assert height == dsrnn
