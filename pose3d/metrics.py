@@ -19,6 +19,19 @@ import numpy as np
 from pose3d.skeleton import ROOT, SHELF14_PCP_LIMBS
 
 AP_THRESHOLDS = (25, 50, 75, 100, 125, 150)
+#: The ten Shelf/Campus PCP limbs: :data:`SHELF14_PCP_LIMBS` in order, then the torso.
+PCP_LIMB_NAMES = (
+    "r_lower_leg",
+    "r_upper_leg",
+    "l_upper_leg",
+    "l_lower_leg",
+    "r_lower_arm",
+    "r_upper_arm",
+    "l_upper_arm",
+    "l_lower_arm",
+    "head",
+    "torso",
+)
 
 
 @dataclass
@@ -141,10 +154,12 @@ def pcp_shelf14(
         gts: per frame, one entry per actor: [14, 3] pose, or None when the actor is absent.
         alpha: a limb is correct when the mean end-point error <= alpha * true limb length.
     Returns:
-        ``{"actor_pcp": [A] percent, "average_pcp": mean over actors present, "recall@500": percent}``.
+        ``{"actor_pcp": [A] percent, "average_pcp": mean over actors present, "recall@500": percent,
+        "limb_pcp": {limb: percent over all actors}}`` (limbs named as in :data:`PCP_LIMB_NAMES`).
     """
     num_actors = max((len(g) for g in gts), default=0)
     correct, total = np.zeros(num_actors), np.zeros(num_actors)
+    limb_correct = np.zeros(len(PCP_LIMB_NAMES))
     matched = seen = 0
     for pred, actors in zip(preds, gts, strict=True):
         pred = np.asarray(pred, float).reshape(-1, 14, 3)
@@ -162,13 +177,16 @@ def pcp_shelf14(
             matched += int(mpjpe.min() < recall_threshold)
             ends = [(best[i], best[j], gt[i], gt[j]) for i, j in SHELF14_PCP_LIMBS]
             ends.append(((best[2] + best[3]) / 2, best[12], (gt[2] + gt[3]) / 2, gt[12]))
-            for ps, pe, gs, ge in ends:
+            for k, (ps, pe, gs, ge) in enumerate(ends):
                 err = (np.linalg.norm(ps - gs) + np.linalg.norm(pe - ge)) / 2
-                correct[a] += err <= alpha * np.linalg.norm(gs - ge)
+                ok = err <= alpha * np.linalg.norm(gs - ge)
+                correct[a] += ok
+                limb_correct[k] += ok
     present = total > 0
     actor_pcp = np.where(present, 100 * correct / np.maximum(total, 1), np.nan)
     return {
         "actor_pcp": actor_pcp.tolist(),
         "average_pcp": float(np.nanmean(actor_pcp)) if present.any() else 0.0,
         "recall@500": 100 * matched / max(seen, 1),
+        "limb_pcp": {name: 100 * c / max(seen, 1) for name, c in zip(PCP_LIMB_NAMES, limb_correct, strict=True)},
     }

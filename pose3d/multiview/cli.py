@@ -78,8 +78,14 @@ def _load_model(path: str, args: argparse.Namespace) -> tuple[torch.nn.Module, P
     return model.to(cfg.device).eval(), cfg
 
 
-def _metrics_text(metrics: dict) -> str:
-    return "\n".join(f"  {k:<18} {v:.2f}" if isinstance(v, float) else f"  {k:<18} {v}" for k, v in metrics.items())
+def _metrics_text(metrics: dict, indent: str = "  ") -> str:
+    lines = []
+    for k, v in metrics.items():
+        if isinstance(v, dict):
+            lines += [f"{indent}{k}", _metrics_text(v, indent + "  ")]
+        else:
+            lines.append(f"{indent}{k:<18} {v:.2f}" if isinstance(v, float) else f"{indent}{k:<18} {v}")
+    return "\n".join(lines)
 
 
 def _infer(model: torch.nn.Module, cfg: PoseConfig, frames_to_draw: int, out: Path, progress: bool) -> dict:

@@ -61,4 +61,6 @@ def test_pcp_by_hand() -> None:
     out = pcp_shelf14([pred[None]], [[gt, None]])
     assert out["actor_pcp"][0] == pytest.approx(100 * 9 / 10)
     assert np.isnan(out["actor_pcp"][1]) and out["average_pcp"] == pytest.approx(90.0)
+    assert out["limb_pcp"]["l_lower_arm"] == 0  # SHELF14 10 = l_elbow, 11 = l_wrist
+    assert all(v == 100 for k, v in out["limb_pcp"].items() if k != "l_lower_arm")
     assert pcp_shelf14([np.zeros((0, 14, 3))], [[gt]])["average_pcp"] == 0
