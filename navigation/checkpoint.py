@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import importlib.metadata
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
+
+from sim.atomic import atomic_path
 
 FORMAT = "pernav.nav.checkpoint/1"
 
@@ -23,18 +23,9 @@ def package_version() -> str:
 
 def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> None:
     """Write ``payload`` (+ format and version) to ``path`` via a temp file in the same folder and ``os.replace``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     data = {"format": FORMAT, "version": package_version(), **payload}
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(data, f)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp:
+        torch.save(data, tmp)
 
 
 def export_policy(src: str | Path, dst: str | Path) -> int:

@@ -96,13 +96,13 @@ def _eval(args: argparse.Namespace) -> int:
 def _bench(args: argparse.Namespace) -> int:
     from navigation.bench import format_bench, run_bench
     from navigation.config import load_config
-    from navigation.report import write_atomic
+    from sim.atomic import write_bytes_atomic
 
     cfg = load_config(args.config, args.set)
     table = format_bench(run_bench(cfg, reps=args.reps, train_updates=args.updates, memory=not args.no_memory))
     print(table)
     if args.out:
-        write_atomic(Path(args.out), table + "\n")
+        write_bytes_atomic(Path(args.out), (table + "\n").encode())
         print(f"written {args.out}")
     return 0
 

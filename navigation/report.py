@@ -5,8 +5,6 @@ from __future__ import annotations
 import html
 import json
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +14,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 from navigation.evaluate import Trajectory
+from sim.atomic import atomic_path, write_bytes_atomic
 
 COLUMNS = [("success", "success", "{:.3f}"), ("collision", "collision", "{:.3f}"),
            ("collision_human", "coll. human", "{:.3f}"), ("collision_obstacle", "coll. obstacle", "{:.3f}"),
@@ -23,20 +22,6 @@ COLUMNS = [("success", "success", "{:.3f}"), ("collision", "collision", "{:.3f}"
            ("nav_time", "nav time (s)", "{:.2f}"), ("path_length", "path (m)", "{:.2f}"),
            ("intrusion_ratio", "intrusion", "{:.3f}"), ("min_distance", "min dist (m)", "{:.3f}"),
            ("return", "return", "{:.2f}")]
-
-
-def write_atomic(path: Path, data: bytes | str) -> None:
-    """Write a file through a temp file in the same folder and ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data.encode() if isinstance(data, str) else data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _cell(value: Any, fmt: str) -> str:
@@ -87,12 +72,9 @@ def plot_trajectories(trajs: dict[str, list[Trajectory]], path: Path, arena_half
                 ax.set_ylabel(name)
     fig.suptitle("robot (blue), humans (orange), goal (red star), obstacles (grey)", fontsize=10)
     fig.tight_layout()
-    fd, tmp = tempfile.mkstemp(suffix=".png", dir=path.parent)
-    os.close(fd)
-    fig.savefig(tmp, dpi=90)
+    with atomic_path(path, suffix=".png") as tmp:
+        fig.savefig(tmp, dpi=90)
     plt.close(fig)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
 
 
 def write_report(out: Path, results: dict[str, dict[str, Any]], meta: dict[str, Any],
@@ -117,7 +99,7 @@ def write_report(out: Path, results: dict[str, dict[str, Any]], meta: dict[str, 
     page = "<!doctype html><html><head><meta charset='utf-8'><title>pernav navigation evaluation</title>" \
            "<style>body{font-family:sans-serif} td,th{text-align:right}</style></head><body>" \
            + "\n".join(body) + "</body></html>"
-    write_atomic(out / "report.md", "\n".join(md) + "\n")
-    write_atomic(out / "report.html", page)
-    write_atomic(out / "results.json", json.dumps({"meta": meta, "results": results}, indent=2))
+    write_bytes_atomic(out / "report.md", ("\n".join(md) + "\n").encode())
+    write_bytes_atomic(out / "report.html", page.encode())
+    write_bytes_atomic(out / "results.json", json.dumps({"meta": meta, "results": results}, indent=2).encode())
     return out / "report.md", out / "report.html"

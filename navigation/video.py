@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import imageio.v3 as iio
@@ -12,6 +10,7 @@ import numpy as np
 from navigation.config import EnvConfig
 from navigation.envs import make_env
 from navigation.policies import RobotPolicy
+from sim.atomic import atomic_path
 
 
 def record_episode(policy: RobotPolicy, env_cfg: EnvConfig, seed: int, out: Path, every: int = 1,
@@ -38,14 +37,6 @@ def record_episode(policy: RobotPolicy, env_cfg: EnvConfig, seed: int, out: Path
     frames.append(env.render())
     env.close()
     fps = max(1, int(round(env.metadata.get("render_fps", 10) / every)))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".mp4", dir=out.parent)
-    os.close(fd)
-    try:
+    with atomic_path(out, suffix=".mp4") as tmp:
         iio.imwrite(tmp, np.stack(frames), extension=".mp4", fps=fps, codec="libx264")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return outcome

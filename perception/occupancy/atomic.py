@@ -10,6 +10,9 @@ from typing import BinaryIO
 
 import numpy as np
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
 
 def write_atomic(path: str | Path, write: Callable[[BinaryIO], None]) -> Path:
     """Call `write(file)` on a temporary file and move it to `path` only if it succeeded."""
@@ -19,6 +22,7 @@ def write_atomic(path: str | Path, write: Callable[[BinaryIO], None]) -> Path:
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp creates 0600; give the file the usual permissions
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sim.atomic import atomic_path, write_bytes_atomic
 from sim.crowd.config import CrowdSimConfig
 from sim.crowd.pyrvo_batch import PyrvoCrowdBatch
 from sim.crowd.vector_env import CrowdNavVectorEnv
@@ -142,10 +143,8 @@ def save_results(rows: list[BenchRow], single_env_steps_per_s: float, out_dir: P
 
     out_dir.mkdir(parents=True, exist_ok=True)
     js = out_dir / "bench.json"
-    tmp = js.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps({"machine": machine_line(), "rows": [asdict(r) for r in rows],
-                               "single_env_steps_per_s": single_env_steps_per_s}, indent=2))
-    os.replace(tmp, js)
+    write_bytes_atomic(js, json.dumps({"machine": machine_line(), "rows": [asdict(r) for r in rows],
+                                       "single_env_steps_per_s": single_env_steps_per_s}, indent=2).encode())
     fig, ax = plt.subplots(figsize=(5, 3.5))
     ns = [r.num_envs for r in rows]
     ax.plot(ns, [r.batched_steps_per_s for r in rows], "o-", label="batched (CrowdNavVectorEnv)")
@@ -160,8 +159,7 @@ def save_results(rows: list[BenchRow], single_env_steps_per_s: float, out_dir: P
     ax.grid(alpha=0.3)
     fig.tight_layout()
     png = out_dir / "bench.png"
-    tmp_png = out_dir / ".bench.tmp.png"
-    fig.savefig(tmp_png, dpi=120)
+    with atomic_path(png, suffix=".png") as tmp:
+        fig.savefig(tmp, dpi=120)
     plt.close(fig)
-    os.replace(tmp_png, png)
     return js, png

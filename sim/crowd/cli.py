@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import sys
 from pathlib import Path
 
 import gymnasium as gym
 
+from sim.atomic import atomic_path
 from sim.crowd.registration import PRESETS
 
 
@@ -71,11 +71,9 @@ def _render(args: argparse.Namespace) -> int:
         ax.axis("off")
     fig.tight_layout()
     out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.stem}.tmp.png")
-    fig.savefig(tmp, dpi=110)
+    with atomic_path(out, suffix=".png") as tmp:
+        fig.savefig(tmp, dpi=110)
     plt.close(fig)
-    os.replace(tmp, out)
     print(f"wrote {out}")
     return 0
 

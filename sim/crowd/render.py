@@ -5,12 +5,12 @@ Rendering only reads the state: nothing here changes what ``step`` computes.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from sim.atomic import atomic_path
 from sim.crowd.config import CrowdSimConfig
 from sim.crowd.engine import CrowdBatch
 
@@ -93,11 +93,9 @@ def save_video(frames: Sequence[np.ndarray], path: str | Path, fps: float) -> Pa
         raise ValueError(f"{path}: video must end in .mp4 or .gif")
     if not frames:
         raise ValueError(f"{path}: no frames to write")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp{os.getpid()}{path.suffix}")
-    if path.suffix == ".mp4":
-        iio.imwrite(tmp, np.stack(frames), fps=fps, codec="libx264", macro_block_size=1)
-    else:
-        iio.imwrite(tmp, np.stack(frames), duration=1000.0 / fps, loop=0)
-    os.replace(tmp, path)
+    with atomic_path(path, suffix=path.suffix) as tmp:
+        if path.suffix == ".mp4":
+            iio.imwrite(tmp, np.stack(frames), fps=fps, codec="libx264", macro_block_size=1)
+        else:
+            iio.imwrite(tmp, np.stack(frames), duration=1000.0 / fps, loop=0)
     return path

@@ -11,12 +11,12 @@ box, and linearly interpolated to the simulation step.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from sim.atomic import write_bytes_atomic
 from sim.crowd.config import CrowdSimConfig
 from sim.crowd.scenarios import SceneLayout, robot_start_goal
 
@@ -180,8 +180,5 @@ def write_synthetic_eth_ucy(path: str | Path, num_peds: int = 12, duration: floa
             lines.append((10 * (t0 + k), ped, p[0], p[1]))
     lines.sort()
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text("".join(f"{f:.1f}\t{p:.1f}\t{x:.4f}\t{y:.4f}\n" for f, p, x, y in lines))
-    os.replace(tmp, path)
+    write_bytes_atomic(path, "".join(f"{f:.1f}\t{p:.1f}\t{x:.4f}\t{y:.4f}\n" for f, p, x, y in lines).encode())
     return path

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from sim.synthetic.atomic import write_bytes_atomic
+from sim.atomic import write_bytes_atomic
 from sim.synthetic.omnihd.files import jpeg_bytes, json_bytes, npz_bytes
 from sim.synthetic.omnihd.format import CAMERAS, CLASS_NAMES, LIDAR, RADARS, VERSION
 from sim.synthetic.omnihd.sensors import make_cameras, radar_to_ego, render_camera, scan_lidar, scan_radar

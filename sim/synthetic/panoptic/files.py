@@ -9,7 +9,7 @@ from typing import Any
 import imageio.v3 as iio
 import numpy as np
 
-from sim.synthetic.atomic import write_bytes_atomic
+from sim.atomic import write_bytes_atomic
 
 
 def write_json(path: Path, obj: Any) -> None:

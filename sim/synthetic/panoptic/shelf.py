@@ -18,7 +18,7 @@ import numpy as np
 import scipy.io
 from tqdm import tqdm
 
-from sim.synthetic.atomic import write_bytes_atomic
+from sim.atomic import write_bytes_atomic
 from sim.synthetic.panoptic.body import HEAD_BOTTOM, HEAD_TOP, spawn_walkers
 from sim.synthetic.panoptic.files import rounded, write_image, write_json
 from sim.synthetic.panoptic.render import background, look_at, project, render_people
