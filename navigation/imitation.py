@@ -49,12 +49,13 @@ class ExpertMixer:
     the command the *executed* action produced, so the expert labels the state the env is really in.
     """
 
-    def __init__(self, expert: RobotPolicy, n: int, discrete: bool, seed: int) -> None:
+    def __init__(self, expert: RobotPolicy, n: int, seed: int) -> None:
         expert.reset(n)
         tracker = getattr(expert, "tracker", None)
         if tracker is None:
             raise ValueError(f"expert {expert.name!r}: has no command tracker (only classic policies can teach)")
-        self.expert, self.tracker, self.discrete = expert, tracker, discrete
+        self.expert, self.tracker = expert, tracker
+        self.discrete = not tracker.lim.continuous  # the env's action space, as the expert's tracker knows it
         self.rng = np.random.default_rng(seed)
         self.beta = 1.0
 
@@ -147,7 +148,7 @@ def imitate(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> di
         policy.load_state_dict(load_checkpoint(cfg.init_from)["policy"])
     seed = segment_seed(cfg.seed, 0, start)
     torch.manual_seed(seed)
-    mixer = ExpertMixer(make_policy(im.expert, cfg.env), ppo.num_envs, policy.discrete, seed)
+    mixer = ExpertMixer(make_policy(im.expert, cfg.env), ppo.num_envs, seed)
     collector = RolloutCollector(envs, policy, ppo.num_steps, robot_limits(cfg.env.env_id, cfg.env.overrides),
                                  behaviour=mixer)
     collector.restart(seed % 2**31)

@@ -37,7 +37,7 @@ def test_expert_tracks_the_command_the_learner_produced():
     n = 3
     env_cfg = EnvConfig()
     envs = make_vector_env(env_cfg, n)
-    mixer = ExpertMixer(make_policy("dwa", env_cfg), n, discrete=True, seed=0)
+    mixer = ExpertMixer(make_policy("dwa", env_cfg), n, seed=0)
     mixer.beta = 0.0
     obs, _ = envs.reset(seed=7)
     first = np.ones(n, dtype=bool)
@@ -62,7 +62,7 @@ def test_learning_from_expert_labels_raises_agreement():
     envs = make_vector_env(env_cfg, 4)
     policy = build_policy(NetworkConfig(), envs.single_observation_space, envs.single_action_space)
     collector = RolloutCollector(envs, policy, 20, robot_limits(env_cfg.env_id, env_cfg.overrides),
-                                 behaviour=ExpertMixer(make_policy("dwa", env_cfg), 4, True, 0))
+                                 behaviour=ExpertMixer(make_policy("dwa", env_cfg), 4, seed=0))
     collector.restart(3)
     rollout, _ = collector.collect()
     assert rollout.labels is not None and torch.equal(rollout.labels, rollout.actions)  # β = 1: expert acts
