@@ -11,6 +11,7 @@ from perception.occupancy.data.omnihd import OmniHDConfig, OmniHDScenes, collate
 from perception.occupancy.grid import VoxelGrid
 from perception.occupancy.losses import occupancy_loss
 from perception.occupancy.model import MetaOcc, ModelConfig
+from perception.occupancy.model.camera_branch import CameraEncoder
 from perception.occupancy.model.temporal import warp_to_current
 from perception.occupancy.sensor_dropout import apply_dropout
 
@@ -46,6 +47,21 @@ def test_missing_sensors_do_not_break_the_model(batch: dict) -> None:
             out = model(apply_dropout(batch, cond)["frames"])
             assert torch.isfinite(out).all()
             assert not torch.allclose(out, full), cond  # the sensor mattered
+
+
+@pytest.mark.parametrize("stride", [4, 8])
+def test_camera_stride_sets_the_feature_map(stride: int) -> None:
+    torch.manual_seed(0)
+    enc = CameraEncoder(ModelConfig(channels=16, heads=2, camera_stride=stride)).eval()
+    images = torch.randn(2, 3, 32, 48)
+    with torch.no_grad():
+        feats, depth = enc(images)
+        assert feats.shape == (2, 16, 32 // stride, 48 // stride) and depth.shape == (2, 30, 32 // stride, 48 // stride)
+        if stride == 4:  # the stage-1 lateral carries image detail: changing it changes the features
+            enc.lat1.weight.add_(1.0)
+            assert not torch.allclose(enc(images)[0], feats)
+    with pytest.raises(ValueError, match="camera_stride"):
+        ModelConfig(camera_stride=2)
 
 
 def test_warp_identity_and_one_voxel_shift() -> None:

@@ -23,6 +23,7 @@ model = dict(
         backbone_checkpoint='',
         channels=32,
         downsample=[4, 4, 2],  # 60 x 40 x 8 feature grid
+        camera_stride=4,  # 12x20 image features from the 48x80 views
         depth_bins=30,
         depth_range=[1.0, 61.0],
         radar_in=8,

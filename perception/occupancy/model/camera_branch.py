@@ -30,28 +30,38 @@ def build_resnet(name: str, checkpoint: str) -> nn.Module:
 
 
 class CameraEncoder(nn.Module):
-    """Images `[N, 3, H, W]` → features `[N, C, H/8, W/8]` and depth logits `[N, D, H/8, W/8]` (FPN of
-    ResNet stages 2 and 3)."""
+    """Images `[N, 3, H, W]` → features `[N, C, H/s, W/s]` and depth logits `[N, D, H/s, W/s]`, s =
+    `cfg.camera_stride`: a top-down FPN of ResNet stages 2 and 3 (s = 8), also merged into stage 1 (s = 4)."""
 
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
         net = build_resnet(cfg.backbone, cfg.backbone_checkpoint)
         self.stem = nn.Sequential(net.conv1, net.bn1, net.relu, net.maxpool, net.layer1)
         self.layer2, self.layer3 = net.layer2, net.layer3
+        c1 = net.layer2[0].conv1.in_channels
         c2 = net.layer3[0].conv1.in_channels
         c3 = net.layer4[0].conv1.in_channels
         self.lat2, self.lat3 = nn.Conv2d(c2, cfg.channels, 1), nn.Conv2d(c3, cfg.channels, 1)
+        self.lat1 = nn.Conv2d(c1, cfg.channels, 1) if cfg.camera_stride == 4 else None
         self.smooth = nn.Sequential(nn.Conv2d(cfg.channels, cfg.channels, 3, padding=1), nn.BatchNorm2d(cfg.channels),
                                     nn.ReLU(inplace=True))
         self.feat = nn.Conv2d(cfg.channels, cfg.channels, 1)
         self.depth = nn.Conv2d(cfg.channels, cfg.depth_bins, 1)
 
     def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        x2 = self.layer2(self.stem(images))
+        x1 = self.stem(images)
+        x2 = self.layer2(x1)
         x3 = self.layer3(x2)
-        p2 = self.lat2(x2) + F.interpolate(self.lat3(x3), size=x2.shape[-2:], mode="bilinear", align_corners=False)
-        p2 = self.smooth(p2)
-        return self.feat(p2), self.depth(p2)
+        p = self.lat2(x2) + _upsample(self.lat3(x3), x2)
+        if self.lat1 is not None:
+            p = self.lat1(x1) + _upsample(p, x1)
+        p = self.smooth(p)
+        return self.feat(p), self.depth(p)
+
+
+def _upsample(x: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """Bilinear resize of `x [N, C, h, w]` to the spatial size of `like [N, *, H, W]`."""
+    return F.interpolate(x, size=like.shape[-2:], mode="bilinear", align_corners=False)
 
 
 class CameraBranch(nn.Module):

@@ -21,6 +21,9 @@ class ModelConfig:
     """voxel feature channels"""
     downsample: tuple[int, int, int] = (4, 4, 2)
     """feature grid = label grid // downsample (60 x 40 x 8 for the OmniHD grid)"""
+    camera_stride: int = 8
+    """image feature stride of the camera branch: 8 (FPN of ResNet stages 2-3) or 4 (also stage 1; finer lifting
+    for small images)"""
     depth_bins: int = 30
     """camera depth distribution bins"""
     depth_range: tuple[float, float] = (1.0, 61.0)
@@ -43,6 +46,8 @@ class ModelConfig:
     def __post_init__(self) -> None:
         if self.variant not in VARIANTS:
             raise ValueError(f"model.variant must be one of {VARIANTS}, got {self.variant!r}")
+        if self.camera_stride not in (4, 8):
+            raise ValueError(f"model.camera_stride must be 4 or 8, got {self.camera_stride}")
         if self.channels % self.heads:
             raise ValueError(f"model.channels={self.channels} must be divisible by model.heads={self.heads}")
         self.downsample = tuple(self.downsample)  # type: ignore[assignment]
