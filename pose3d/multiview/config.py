@@ -45,6 +45,14 @@ class DataConfig:
     """``*_synthetic``: up to this many people per frame"""
     synthetic_seed: int = 0
     """``*_synthetic``: random seed of the placements"""
+    synthetic_area: list[list[float]] = field(default_factory=list)
+    """``*_synthetic``: floor region [[x min, x max], [y min, y max]] (mm) of the roots, where the target room's
+    people stand (VoxelPose's Shelf: 3.0 x 3.2 m); empty: the central 70% of model.space_size"""
+    synthetic_near: float = 0.0
+    """``*_synthetic``: probability that a person is placed next to another one (N(500, 50) mm along x and y;
+    VoxelPose: 0.3)"""
+    synthetic_min_distance: float = 700.0
+    """``*_synthetic``: minimum distance (mm) between the roots of one frame"""
 
 
 @dataclass

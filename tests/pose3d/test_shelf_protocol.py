@@ -155,3 +155,29 @@ def test_residual_v2v_starts_as_identity() -> None:
     torch.testing.assert_close(net(x), x)
     with pytest.raises(ValueError, match="residual"):
         V2VNet(3, 2, 4, residual=True)
+
+
+def test_synthetic_poses_area_and_near_placement() -> None:
+    """VoxelPose's Shelf placement: roots inside the given floor area, or (near_prob) next to a person
+    already placed, N(500, 50) mm away along x and along y."""
+    pool = pose_pool([_frame_of(_bodies(6, 1)[:, :15])])
+    cams = _rig()
+    common = {"space_center": [0, 0, 800], "space_size": [8000, 8000, 2000], "min_distance": 300.0}
+    area = [[-300.0, 300.0], [-200.0, 200.0]]
+    ds = SyntheticPoseDataset(cams, pool, 20, 3, seed=0, area=area, **common)
+    roots = np.concatenate([f.joints_3d[:, 2, :2] for f in ds])
+    assert (np.abs(roots[:, 0]) <= 300).all() and (np.abs(roots[:, 1]) <= 200).all()
+    near = SyntheticPoseDataset(cams, pool, 20, 3, seed=0, area=area, near_prob=1.0, **common)
+    seen_near = 0
+    for frame in near:
+        r = frame.joints_3d[:, 2, :2]
+        assert (np.abs(r[0, 0]) <= 300) and (np.abs(r[0, 1]) <= 200)  # the first person: in the area
+        for k in range(1, len(r)):  # the others: next to an earlier one
+            offsets = np.abs(r[k] - r[:k])
+            assert (np.abs(offsets - 500) < 250).all(-1).any()
+            seen_near += 1
+    assert seen_near > 5
+    with pytest.raises(ValueError, match="area"):
+        SyntheticPoseDataset(cams, pool, 1, 1, seed=0, area=[[1.0, 0.0], [0.0, 1.0]], **common)
+    with pytest.raises(ValueError, match="near_prob"):
+        SyntheticPoseDataset(cams, pool, 1, 1, seed=0, near_prob=2.0, **common)

@@ -37,7 +37,16 @@ def build_dataset(
         pool = pose_pool(PanopticDataset(cfg.pose_source, cfg.sequences, interval=cfg.interval).frames)
         m = model or ModelConfig()
         return SyntheticPoseDataset(
-            cameras, pool, cfg.synthetic_frames, cfg.synthetic_people, m.space_center, m.space_size, cfg.synthetic_seed
+            cameras,
+            pool,
+            cfg.synthetic_frames,
+            cfg.synthetic_people,
+            m.space_center,
+            m.space_size,
+            cfg.synthetic_seed,
+            area=cfg.synthetic_area or None,
+            near_prob=cfg.synthetic_near,
+            min_distance=cfg.synthetic_min_distance,
         )
     if cfg.kind == "custom":
         if not cfg.calibration or not cfg.pseudo_2d:

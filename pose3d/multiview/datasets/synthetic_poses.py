@@ -48,7 +48,13 @@ class SyntheticPoseDataset(Sequence[FrameSample]):
     Args:
         cameras: the target rig (calibrated in its images' pixels; ``width``/``height`` set).
         pool: [N, 15, 3] poses from :func:`pose_pool`.
-        space_center, space_size: capture space (mm); roots are drawn in its central ``1 - 2 * margin``.
+        space_center, space_size: capture space (mm); roots are drawn in its central ``1 - 2 * margin``,
+            or in ``area`` when given.
+        area: ((x min, x max), (y min, y max)) floor region of the roots (mm), e.g. where the target
+            room's people stand (VoxelPose's Shelf: 3.0 x 3.2 m); None: the central part of the space.
+        near_prob: probability that a person (after the first) is placed next to one already placed,
+            offset by N(500, 50) mm along x and along y with random signs (VoxelPose: 0.3), so the
+            training frames hold people as close as the test rooms' do.
         min_distance: roots of one frame are at least this far apart (mm).
         noise_px: std of the pixel noise added to the 2D poses.
         min_views: a person is kept only when its root projects into at least this many images.
@@ -67,6 +73,8 @@ class SyntheticPoseDataset(Sequence[FrameSample]):
         space_size: Sequence[float],
         seed: int = 0,
         margin: float = 0.15,
+        area: Sequence[Sequence[float]] | None = None,
+        near_prob: float = 0.0,
         min_distance: float = 700.0,
         noise_px: float = 2.0,
         min_views: int = 2,
@@ -80,6 +88,13 @@ class SyntheticPoseDataset(Sequence[FrameSample]):
         rng = np.random.default_rng(seed)
         center, size = np.asarray(space_center, float), np.asarray(space_size, float)
         lo, hi = center[:2] - size[:2] * (0.5 - margin), center[:2] + size[:2] * (0.5 - margin)
+        if area is not None:
+            region = np.asarray(area, float)
+            if region.shape != (2, 2) or (region[:, 1] <= region[:, 0]).any():
+                raise ValueError(f"synthetic poses: area must be ((x min, x max), (y min, y max)), got {area}")
+            lo, hi = region[:, 0], region[:, 1]
+        if not 0.0 <= near_prob <= 1.0:
+            raise ValueError(f"synthetic poses: near_prob must be in [0, 1], got {near_prob}")
         self.frames: list[FrameSample] = []
         for f in range(num_frames):
             people: list[np.ndarray] = []
@@ -90,7 +105,12 @@ class SyntheticPoseDataset(Sequence[FrameSample]):
                 yaw = rng.uniform(-np.pi, np.pi)
                 rot = np.array([[np.cos(yaw), -np.sin(yaw), 0], [np.sin(yaw), np.cos(yaw), 0], [0, 0, 1.0]])
                 pose = pool[rng.integers(len(pool))] @ rot.T
-                pose[:, :2] += rng.uniform(lo, hi)
+                if near_prob > 0 and people and rng.random() < near_prob:
+                    anchor = people[int(rng.integers(len(people)))][ROOT, :2]
+                    xy = anchor + rng.normal(500.0, 50.0, 2) * rng.choice([-1.0, 1.0], 2)
+                else:
+                    xy = rng.uniform(lo, hi)
+                pose[:, :2] += xy
                 if any(np.linalg.norm(pose[ROOT, :2] - p[ROOT, :2]) < min_distance for p in people):
                     continue
                 if sum(_inside(c, pose[ROOT : ROOT + 1])[0] for c in cameras) < min_views:
