@@ -81,6 +81,9 @@ class ModelConfig:
     """capture-space size (mm)"""
     root_cube: list[int] = field(default_factory=lambda: [80, 80, 20])
     """root-net voxels (each divisible by 4)"""
+    root_subvoxels: int = 1
+    """root-cube input: each voxel is the max of the heatmaps over its n^3 sub-voxel points (1 = VoxelPose, the
+    voxel centre); for cubes coarse next to the heatmap Gaussians, where a root between centres reads weak"""
     pose_cube_size: list[float] = field(default_factory=lambda: [2000.0, 2000.0, 2000.0])
     """per-person cube size (mm)"""
     pose_cube: list[int] = field(default_factory=lambda: [64, 64, 64])

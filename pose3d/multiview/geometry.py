@@ -96,3 +96,23 @@ def cube_offsets(size: tuple[float, float, float], shape: tuple[int, int, int]) 
     """[X, Y, Z, 3] voxel offsets from the cube centre (mm), ends included as in VoxelPose."""
     axes = [torch.linspace(-s / 2, s / 2, n) for s, n in zip(size, shape, strict=True)]
     return torch.stack(torch.meshgrid(*axes, indexing="ij"), dim=-1)
+
+
+def subvoxel_offsets(offsets: torch.Tensor, size: tuple[float, float, float], samples: int) -> torch.Tensor:
+    """Each voxel's ``samples``^3 sub-voxel sample points, for cubes coarser than the heatmap Gaussians.
+
+    The sample points sit at the centres of a ``samples``^3 split of the voxel's extent (the grid step
+    ``size / (n - 1)`` along each axis).
+
+    Args:
+        offsets: [X, Y, Z, 3] voxel centres (mm), from :func:`cube_offsets`. size: the cube's extent (mm).
+    Returns:
+        [X, Y, Z * samples^3, 3]: voxel (x, y, z)'s points are ``[x, y, z * samples^3 : (z + 1) * samples^3]``.
+    """
+    X, Y, Z, _ = offsets.shape
+    if samples == 1:
+        return offsets
+    step = torch.tensor([s / max(n - 1, 1) for s, n in zip(size, (X, Y, Z), strict=True)], dtype=offsets.dtype)
+    frac = (torch.arange(samples, dtype=offsets.dtype) + 0.5) / samples - 0.5
+    sub = torch.stack(torch.meshgrid(frac, frac, frac, indexing="ij"), -1).reshape(-1, 3) * step  # [s^3, 3]
+    return (offsets[..., None, :] + sub).reshape(X, Y, Z * samples**3, 3)

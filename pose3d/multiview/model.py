@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from pose3d.multiview.config import ModelConfig
-from pose3d.multiview.geometry import Rig, cube_offsets
+from pose3d.multiview.geometry import Rig, cube_offsets, subvoxel_offsets
 from pose3d.multiview.networks import PoseResNet, V2VNet
 from pose3d.skeleton import ROOT
 
@@ -41,6 +41,25 @@ def project_to_cube(
     count = valid.sum(1)
     cube = (sampled * valid).sum(1) / count.clamp(min=1) * (count >= min_views)
     return cube.clamp(0, 1).reshape(B, C, X, Y, Z)
+
+
+def project_to_cube_subvoxel(
+    heatmaps: torch.Tensor, rig: Rig, centers: torch.Tensor, points: torch.Tensor, samples: int, min_views: int = 1
+) -> torch.Tensor:
+    """:func:`project_to_cube` with each voxel the max over its ``samples``^3 sub-voxel points.
+
+    A joint between the centres of voxels much larger than its heatmap Gaussian reads only a weak
+    value at all of them; the max over sub-voxel points keeps its peak (a box-max pre-filter).
+
+    Args:
+        heatmaps: [B, V, C, h, w]. centers: [B, 3] mm. points: [X, Y, Z * samples^3, 3] from
+            :func:`~pose3d.multiview.geometry.subvoxel_offsets`.
+    Returns:
+        [B, C, X, Y, Z].
+    """
+    X, Y, ZS, _ = points.shape
+    dense = project_to_cube(heatmaps, rig, centers, points, min_views)  # [B, C, X, Y, Z * s^3]
+    return dense.reshape(*dense.shape[:2], X, Y, ZS // samples**3, samples**3).amax(-1)
 
 
 def soft_argmax(cube: torch.Tensor, grid: torch.Tensor, beta: float) -> torch.Tensor:
@@ -105,6 +124,13 @@ class SelfPose3dModel(nn.Module):
         self.register_buffer(
             "pose_offsets", cube_offsets(tuple(cfg.pose_cube_size), tuple(cfg.pose_cube)), persistent=False
         )
+        if cfg.root_subvoxels < 1:
+            raise ValueError(f"model.root_subvoxels must be >= 1, got {cfg.root_subvoxels}")
+        self.register_buffer(
+            "root_points",
+            subvoxel_offsets(self.root_offsets, tuple(cfg.space_size), cfg.root_subvoxels),
+            persistent=False,
+        )
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(3, 1, 1), persistent=False)
 
@@ -133,8 +159,13 @@ class SelfPose3dModel(nn.Module):
     def root_cube(self, root_heatmaps: torch.Tensor, rig: Rig) -> torch.Tensor:
         """[B, V, 1, h, w] root heatmaps -> [B, X, Y, Z] root-net output."""
         B = root_heatmaps.shape[0]
-        cube = project_to_cube(
-            root_heatmaps, rig, self.space_center.expand(B, 3), self.root_offsets, self.cfg.min_views
+        centers = self.space_center.expand(B, 3)
+        cube = (
+            project_to_cube(root_heatmaps, rig, centers, self.root_offsets, self.cfg.min_views)
+            if self.cfg.root_subvoxels == 1
+            else project_to_cube_subvoxel(
+                root_heatmaps, rig, centers, self.root_points, self.cfg.root_subvoxels, self.cfg.min_views
+            )
         )
         return self.root_net(cube).squeeze(1)
 

@@ -7,10 +7,16 @@ import torch
 
 from perception.geometry.camera import Camera
 from pose3d.multiview.config import ModelConfig
-from pose3d.multiview.geometry import Rig, cube_offsets
+from pose3d.multiview.geometry import Rig, cube_offsets, subvoxel_offsets
 from pose3d.multiview.heatmaps import render_gaussians
 from pose3d.multiview.losses import hungarian_l1, render_points
-from pose3d.multiview.model import SelfPose3dModel, nms_proposals, project_to_cube, soft_argmax
+from pose3d.multiview.model import (
+    SelfPose3dModel,
+    nms_proposals,
+    project_to_cube,
+    project_to_cube_subvoxel,
+    soft_argmax,
+)
 
 
 def test_renderer_gradcheck() -> None:
@@ -132,3 +138,38 @@ def test_batched_projection_matches_per_view_loop_and_bench_runs() -> None:
     cfg = ModelConfig(input="detections", image_size=[128, 64], root_cube=[8, 8, 4], pose_cube=[8, 8, 8], v2v_width=4)
     res = run_bench(cfg, views=2, people=2, repeats=1)
     assert res["ratio_root_projection_peer_over_ours"] > 0 and "peak memory" in format_bench(res)
+
+
+def test_subvoxel_projection_is_the_max_over_shifted_cubes_and_keeps_a_peak_between_voxels() -> None:
+    rig = _rig()
+    size, shape = (4000.0, 4000.0, 2000.0), (20, 20, 8)
+    offsets = cube_offsets(size, shape)
+    step = torch.tensor([4000 / 19, 4000 / 19, 2000 / 7])
+    assert torch.equal(subvoxel_offsets(offsets, size, 1), offsets)
+    points = subvoxel_offsets(offsets, size, 2)
+    assert points.shape == (20, 20, 8 * 8, 3)
+    per_voxel = points.reshape(20, 20, 8, 8, 3)
+    torch.testing.assert_close(per_voxel.mean(-2), offsets)  # centred on the voxel centre
+    assert ((per_voxel - offsets[..., None, :]).abs() <= step / 4 + 1e-3).all()  # inside the voxel
+    # a point halfway between voxel centres (along all three axes), drawn with a narrow Gaussian
+    centre = torch.tensor([[0.0, 0.0, 1000.0]])
+    point = centre + offsets[10, 10, 4] - step / 2
+    heat = render_points(rig, point[None, None], torch.ones(1, 1, 1), 1.0)  # [1, V, 1, h, w]
+    plain = project_to_cube(heat, rig, centre, offsets)
+    sub = project_to_cube_subvoxel(heat, rig, centre, points, 2)
+    assert sub.shape == plain.shape == (1, 1, 20, 20, 8)
+    # reference: the max over the eight cubes shifted to each sub-voxel point
+    shifts = (per_voxel - offsets[..., None, :])[0, 0, 0]  # [8, 3], the same for every voxel
+    ref = torch.stack([project_to_cube(heat, rig, centre, offsets + d) for d in shifts]).amax(0)
+    torch.testing.assert_close(sub, ref)
+    assert sub.max() > 1.5 * plain.max()
+    # the model uses it for the root cube when asked
+    cfg = ModelConfig(input="detections", image_size=[256, 192], root_cube=[20, 20, 8], space_size=list(size))
+    cfg.space_center = [0.0, 0.0, 1000.0]
+    hm = heat.expand(-1, -1, 15, -1, -1)
+    one = SelfPose3dModel(cfg).eval()
+    two = SelfPose3dModel(ModelConfig(**{**cfg.__dict__, "root_subvoxels": 2})).eval()
+    two.load_state_dict(one.state_dict())
+    with torch.no_grad():
+        torch.testing.assert_close(two.root_net(sub), two.root_cube(hm[:, :, 2:3], rig)[:, None])
+        torch.testing.assert_close(one.root_net(plain), one.root_cube(hm[:, :, 2:3], rig)[:, None])
