@@ -61,6 +61,11 @@ class OccConfig:
     device: str = "cpu"
     """`cpu` or `cuda`"""
 
+    def __post_init__(self) -> None:
+        if self.optim.sensor_dropout > 0 and self.model.variant != "fusion":
+            raise ValueError(f"optim.sensor_dropout={self.optim.sensor_dropout} needs model.variant='fusion': a "
+                             f"{self.model.variant}-only model would train some iterations without its only sensor")
+
 
 def load_config(preset: str | Path | None = None, overrides: list[str] | None = None) -> OccConfig:
     """A preset name (`small`, `r50`) or YAML path, plus `a.b=value` overrides → `OccConfig`."""

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from perception.occupancy.config import OptimConfig
+from perception.occupancy.config import OptimConfig, load_config
 from perception.occupancy.data.images import IMAGENET_MEAN, IMAGENET_STD
 from perception.occupancy.data.omnihd import OmniHDConfig, OmniHDScenes, collate
 from perception.occupancy.depth_targets import NO_DEPTH, depth_bin_targets, depth_loss, lidar_depth_images
@@ -119,3 +119,12 @@ def test_training_dropout_mix_and_black_views_lose_depth(batch: dict) -> None:
     for kind, share in TRAINING_MIX.items():
         assert abs(seen[kind] / 400 - share) < 0.07, seen
     assert random_dropout(batch, 0.0, rng) is batch
+
+
+@pytest.mark.parametrize("variant", ["camera", "radar"])
+def test_sensor_dropout_is_refused_for_single_sensor_variants(variant: str) -> None:
+    """Dropout would train a single-sensor model on some iterations without its only input."""
+    with pytest.raises(ValueError, match=f"sensor_dropout=0.3 needs model.variant='fusion'.*{variant}-only"):
+        load_config("small", [f"model.variant={variant}", "optim.sensor_dropout=0.3"])
+    assert load_config("small", [f"model.variant={variant}", "optim.sensor_dropout=0"]).model.variant == variant
+    assert load_config("small", ["optim.sensor_dropout=0.3"]).optim.sensor_dropout == 0.3

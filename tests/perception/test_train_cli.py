@@ -66,7 +66,7 @@ def test_resume_after_crash_matches_uninterrupted_run(omnihd_root: Path, tmp_pat
     def args(out: Path) -> list[str]:
         return ["occ", "train", "--config", "small", "--set", f"data.root={omnihd_root}", "--set", f"out_dir={out}",
                 "--set", "optim.iters=4", "--set", "optim.ckpt_every=2", "--set", "optim.sensor_dropout=0.5",
-                "--set", "model.variant=radar", *SMALL]
+                "--set", "model.variant=fusion", *SMALL]
 
     assert pernav(args(tmp_path / "straight")) == 0
     calls = {"n": 0}
