@@ -50,6 +50,8 @@ def test_mmdet3d_config_matches_small_preset() -> None:
     assert opt.paramwise_cfg.custom_keys["net.camera.encoder"]["lr_mult"] == small.optim.backbone_lr_mult
     assert mm.max_iters == small.optim.iters and mm.param_scheduler[0].T_max == small.optim.iters
     assert mm.train_dataloader.batch_size == small.optim.batch_size
+    dropout = [h for h in mm.custom_hooks if h.type == "SensorDropoutHook"]
+    assert [(h.probability, h.seed) for h in dropout] == [(small.optim.sensor_dropout, small.optim.seed)]
 
 
 @pytest.mark.parametrize("scope", ["mmengine", "mmdet3d"])

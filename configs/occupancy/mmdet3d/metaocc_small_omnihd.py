@@ -7,7 +7,7 @@ default_scope = 'mmdet3d'
 custom_imports = dict(imports=['perception.occupancy.mm.mmdet3d_plugin'], allow_failed_imports=False)
 
 data_root = 'data/omnihd_synth'
-max_iters = 300
+max_iters = 400
 data_options = dict(
     image_scale=1.0,  # generated views are 48x80 after the devkit's front/back halving
     pad_to=16,
@@ -75,7 +75,7 @@ default_hooks = dict(
     sampler_seed=dict(type='DistSamplerSeedHook'))
 custom_hooks = [
     dict(type='ClassWeightsHook'),  # 1 / log(1.02 + frequency) from the training labels
-    dict(type='SensorDropoutHook', probability=0.0, seed=0),
+    dict(type='SensorDropoutHook', probability=0.15, seed=0),
     dict(type='MetaOccCheckpointHook'),  # checkpoints `pernav occ eval` reads (weights_only=True)
 ]
 
