@@ -2,7 +2,8 @@
 
 Examples:
   pernav occ make-data --out data/omnihd_synth --clips 6 --val-clips 2
-  pernav occ train --config small --set data.root=data/omnihd_synth --set model.variant=camera
+  pernav occ train --config small --set data.root=data/omnihd_synth --set model.variant=camera \
+      --set optim.sensor_dropout=0   # sensor dropout is for the fusion variant only
   pernav occ eval --checkpoint outputs/occ/small/latest.pt --dropout
   pernav occ infer --checkpoint outputs/occ/small/latest.pt --root data/omnihd_synth --split val
   pernav occ pseudo-label --root data/omnihd_synth --labeled-fraction 0.5 --out data/omnihd_pseudo
