@@ -159,13 +159,9 @@ class SelfPose3dModel(nn.Module):
     def root_cube(self, root_heatmaps: torch.Tensor, rig: Rig) -> torch.Tensor:
         """[B, V, 1, h, w] root heatmaps -> [B, X, Y, Z] root-net output."""
         B = root_heatmaps.shape[0]
-        centers = self.space_center.expand(B, 3)
-        cube = (
-            project_to_cube(root_heatmaps, rig, centers, self.root_offsets, self.cfg.min_views)
-            if self.cfg.root_subvoxels == 1
-            else project_to_cube_subvoxel(
-                root_heatmaps, rig, centers, self.root_points, self.cfg.root_subvoxels, self.cfg.min_views
-            )
+        cube = project_to_cube_subvoxel(  # root_subvoxels = 1: the plain cube (VoxelPose)
+            root_heatmaps, rig, self.space_center.expand(B, 3), self.root_points, self.cfg.root_subvoxels,
+            self.cfg.min_views,
         )
         return self.root_net(cube).squeeze(1)
 
