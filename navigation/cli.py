@@ -149,7 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("eval", help="fixed-seed episodes of several policies → markdown/HTML report")
     p.add_argument("--policy", action="append", default=None, metavar="SPEC",
-                   help="orca | social_force | dwa | dwa_plan | NAME=checkpoint.pt (repeatable; default: orca, "
+                   help="orca | social_force | dwa | dwa_plan | mpc | NAME=checkpoint.pt (repeatable; default: orca, "
                         "social_force, dwa)")
     p.add_argument("--env", default="pernav/CrowdNav-v0", help="gymnasium id of the main scenario")
     p.add_argument("--env-set", nargs="*", default=[], metavar="KEY=VALUE", help="env overrides, e.g. time_limit=20")
@@ -175,7 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_bench)
 
     p = sub.add_parser("rollout", help="render one episode of a policy to an mp4")
-    p.add_argument("--policy", required=True, help="orca | social_force | dwa | dwa_plan | NAME=checkpoint.pt")
+    p.add_argument("--policy", required=True, help="orca | social_force | dwa | dwa_plan | mpc | NAME=checkpoint.pt")
     p.add_argument("--env", default="pernav/CrowdNav-v0")
     p.add_argument("--env-set", nargs="*", default=[], metavar="KEY=VALUE")
     p.add_argument("--seed", type=int, default=10_000)

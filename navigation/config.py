@@ -79,7 +79,7 @@ class ImitationConfig:
     """DAgger warm start (``pernav nav imitate``, :mod:`navigation.imitation`) before PPO fine-tuning."""
 
     expert: str = "dwa"
-    """classic policy whose actions are the labels (orca, social_force, dwa or dwa_plan)"""
+    """classic policy whose actions are the labels (orca, social_force, dwa, dwa_plan or mpc)"""
     iterations: int = 600
     """collect-and-train iterations (each ``ppo.num_envs × ppo.num_steps`` env steps per process)"""
     beta_start: float = 1.0
@@ -157,8 +157,8 @@ class TrainConfig:
         if not (0 < p.gamma <= 1 and 0 <= p.gae_lambda <= 1 and p.clip > 0 and p.lr > 0):
             raise ValueError(f"ppo: need 0<gamma<=1, 0<=gae_lambda<=1, clip>0, lr>0, got {p}")
         im = self.imitation
-        if im.expert not in ("orca", "social_force", "dwa", "dwa_plan"):
-            raise ValueError(f"imitation.expert={im.expert!r}: expected orca, social_force, dwa or dwa_plan")
+        if im.expert not in ("orca", "social_force", "dwa", "dwa_plan", "mpc"):
+            raise ValueError(f"imitation.expert={im.expert!r}: expected orca, social_force, dwa, dwa_plan or mpc")
         for name in ("iterations", "beta_iterations", "buffer", "batch_sequences", "epochs"):
             if getattr(im, name) < 1:
                 raise ValueError(f"imitation.{name}={getattr(im, name)}: must be at least 1")

@@ -12,7 +12,13 @@ from typing import Protocol
 import numpy as np
 import torch
 
-from navigation.baselines import DWAPolicy, OrcaRobotPolicy, PlanningDWAPolicy, SocialForceRobotPolicy
+from navigation.baselines import (
+    DWAPolicy,
+    OrcaRobotPolicy,
+    PlanningDWAPolicy,
+    SamplingMPCPolicy,
+    SocialForceRobotPolicy,
+)
 from navigation.baselines.common import CommandTracker, RobotLimits, robot_limits
 from navigation.checkpoint import load_checkpoint
 from navigation.config import EnvConfig, config_from_dict
@@ -22,7 +28,7 @@ from navigation.observation import to_tensors, with_command
 
 #: classic policies by name
 CLASSIC = {"orca": OrcaRobotPolicy, "social_force": SocialForceRobotPolicy, "dwa": DWAPolicy,
-           "dwa_plan": PlanningDWAPolicy}
+           "dwa_plan": PlanningDWAPolicy, "mpc": SamplingMPCPolicy}
 
 
 class RobotPolicy(Protocol):
@@ -67,7 +73,7 @@ def load_learned(path: str | Path, env_cfg: EnvConfig, name: str | None = None) 
 
 
 def make_policy(spec: str, env_cfg: EnvConfig) -> RobotPolicy:
-    """``orca`` / ``social_force`` / ``dwa`` / ``dwa_plan``, or ``NAME=path/to/checkpoint.pt`` (or a bare path)."""
+    """A classic policy by name (``CLASSIC``), or ``NAME=path/to/checkpoint.pt`` (or a bare path)."""
     if spec in CLASSIC:
         return CLASSIC[spec](robot_limits(env_cfg.env_id, env_cfg.overrides))
     name, _, path = spec.rpartition("=")

@@ -61,48 +61,66 @@ class DWAPolicy:
         self.tracker.reset(first)
         lim, p = self.lim, self.p
         sc = decode(obs, lim.lidar_range)
+        if p.global_plan:
+            self._rebuild_fields(obs, sc, first)
+        step, traj, speed = self._candidates()
+        t = np.arange(1, traj.shape[2] + 1) * lim.dt  # [K]
+        hum = sc.human_pos[:, None] + sc.human_vel[:, None] * t[None, :, None, None]  # [N, K, H, 2] constant velocity
+        d_h = np.linalg.norm(traj[:, :, :, None] - hum[:, None], axis=-1)  # [N, C, K, H]
+        d_h = np.where(sc.human_mask[:, None, None], d_h, np.inf).min(axis=(2, 3)) - lim.radius - lim.human_radius
+        clearance = np.minimum(self._static_clearance(obs, sc, traj), d_h)  # [N, C]
+        if p.global_plan:
+            ends = _to_world(obs, traj[:, :, -1])
+            progress = self.field(_to_world(obs, np.zeros((len(ends), 1, 2)))) - self.field(ends)
+        else:
+            end_to_goal = np.linalg.norm(traj[:, :, -1] - sc.goal[:, None], axis=-1)
+            progress = np.linalg.norm(sc.goal, axis=-1)[:, None] - end_to_goal
+        score = (p.goal_weight * progress + p.clearance_weight * np.minimum(clearance, p.clearance_cap)
+                 + p.speed_weight * speed)
+        decel = float(np.max(np.abs(DELTA_V))) / lim.dt
+        score = np.where(clearance > speed ** 2 / (2 * decel), score, -np.inf)
+        best = np.where(np.isfinite(score).any(1), score.argmax(1), clearance.argmax(1))
+        return self.tracker.action(step[np.arange(len(best)), best])
+
+    def _candidates(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """This step's candidate commands ``[N, C, 2]``, their robot-frame paths over the horizon ``[N, C, K, 2]``
+        (positions after steps 1..K) and the speed each path ends at ``[N, C]``.
+
+        DWA: every command reachable this step, held for the whole horizon (an arc)."""
+        lim = self.lim
         cand = self.tracker.clip(self.tracker.cmd[:, None] + self.deltas[None])  # [N, C, 2]
-        k = int(round(p.horizon / lim.dt))
+        k = int(round(self.p.horizon / lim.dt))
         t = np.arange(1, k + 1) * lim.dt  # [K]
         v, w = cand[..., 0:1], cand[..., 1:2]  # [N, C, 1]
         theta = w * t
         safe_w = np.where(np.abs(w) > 1e-6, w, 1.0)
         x = np.where(np.abs(w) > 1e-6, v / safe_w * np.sin(theta), v * t)
         y = np.where(np.abs(w) > 1e-6, v / safe_w * (1 - np.cos(theta)), 0.0)
-        traj = np.stack([x, y], axis=-1)  # [N, C, K, 2]
-        # clearance to lidar points (static) and to humans moving at constant velocity
-        d_static = np.linalg.norm(traj[:, :, :, None] - sc.lidar_points[:, None, None], axis=-1)  # [N,C,K,R]
-        d_static = np.where(sc.lidar_hit[:, None, None], d_static, np.inf).min(axis=(2, 3)) - lim.radius
-        hum = sc.human_pos[:, None] + sc.human_vel[:, None] * t[None, :, None, None]  # [N, K, H, 2]
-        d_h = np.linalg.norm(traj[:, :, :, None] - hum[:, None], axis=-1)  # [N, C, K, H]
-        d_h = np.where(sc.human_mask[:, None, None], d_h, np.inf).min(axis=(2, 3)) - lim.radius - lim.human_radius
-        clearance = np.minimum(d_static, d_h)  # [N, C]
-        if p.global_plan:
-            progress = self._geodesic_progress(obs, sc, first, traj[:, :, -1])
-        else:
-            end_to_goal = np.linalg.norm(traj[:, :, -1] - sc.goal[:, None], axis=-1)
-            progress = np.linalg.norm(sc.goal, axis=-1)[:, None] - end_to_goal
-        score = (p.goal_weight * progress + p.clearance_weight * np.minimum(clearance, p.clearance_cap)
-                 + p.speed_weight * v[..., 0])
-        decel = float(np.max(np.abs(DELTA_V))) / lim.dt
-        score = np.where(clearance > v[..., 0] ** 2 / (2 * decel), score, -np.inf)
-        best = np.where(np.isfinite(score).any(1), score.argmax(1), clearance.argmax(1))
-        return self.tracker.action(cand[np.arange(len(best)), best])
+        return cand, np.stack([x, y], axis=-1), cand[..., 0]
 
-    def _geodesic_progress(self, obs: dict[str, np.ndarray], sc: Scene, first: np.ndarray,
-                           ends: np.ndarray) -> np.ndarray:
-        """Decrease of the navigation function from the robot to each candidate's end point ``[N, C, 2]``
-        (robot frame) → ``[N, C]``; fields of envs starting an episode are rebuilt first."""
+    def _static_clearance(self, obs: dict[str, np.ndarray], sc: Scene, traj: np.ndarray) -> np.ndarray:
+        """Closest approach of robot-frame paths ``[N, C, K, 2]`` to the lidar hit points, minus the robot radius
+        → ``[N, C]``."""
+        d = np.linalg.norm(traj[:, :, :, None] - sc.lidar_points[:, None, None], axis=-1)  # [N, C, K, R]
+        return np.where(sc.lidar_hit[:, None, None], d, np.inf).min(axis=(2, 3)) - self.lim.radius
+
+    def _rebuild_fields(self, obs: dict[str, np.ndarray], sc: Scene, first: np.ndarray) -> None:
+        """Solve the navigation fields of envs starting an episode (world frame, from the observed polygons)."""
         rn = obs["robot_node"][:, 0].astype(np.float64)
-        pos, theta = rn[:, 0:2], rn[:, 4]
-        rot = np.stack([np.stack([np.cos(theta), -np.sin(theta)], -1),
-                        np.stack([np.sin(theta), np.cos(theta)], -1)], -2)  # [N, 2, 2] robot → world
         for i in np.flatnonzero(first):
-            corners = sc.polygons[i][sc.polygon_mask[i]] @ rot[i].T + pos[i]  # [O, 4, 2] world
+            one = {"robot_node": obs["robot_node"][i:i + 1]}
+            corners = _to_world(one, sc.polygons[i][sc.polygon_mask[i]][None])[0]  # [O, 4, 2]
             self.field.rebuild(i, corners, rn[i, 2:4])
-        ends_world = np.einsum("nij,ncj->nci", rot, ends) + pos[:, None]
-        here = self.field(pos[:, None])  # [N, 1]
-        return here - self.field(ends_world)
+
+
+def _to_world(obs: dict[str, np.ndarray], points: np.ndarray) -> np.ndarray:
+    """Robot-frame points ``[N, ..., 2]`` → world frame, with each env's robot pose from ``obs``."""
+    rn = obs["robot_node"][:, 0].astype(np.float64)
+    c, s = np.cos(rn[:, 4]), np.sin(rn[:, 4])
+    flat = points.reshape(len(rn), -1, 2)
+    x = c[:, None] * flat[..., 0] - s[:, None] * flat[..., 1] + rn[:, 0:1]
+    y = s[:, None] * flat[..., 0] + c[:, None] * flat[..., 1] + rn[:, 1:2]
+    return np.stack([x, y], axis=-1).reshape(points.shape)
 
 
 class PlanningDWAPolicy(DWAPolicy):

@@ -7,6 +7,10 @@ instead removes them. The static obstacles and the arena walls are all in the ob
 cells inside an obstacle inflated by the robot radius, or beyond a wall, are blocked, and the distance from
 the goal is solved by fast marching (scikit-fmm), which has none of the 8-neighbour metrication error of grid
 Dijkstra.
+
+The same grid also stores each cell's clearance: its distance to the nearest obstacle edge or wall (0 inside an
+obstacle or beyond a wall). Planners that roll out many candidate paths look static clearance up there instead
+of measuring every path point against every lidar hit.
 """
 
 from __future__ import annotations
@@ -36,15 +40,17 @@ class NavigationField:
         axis = -half + np.arange(self.size) * resolution
         self.gx, self.gy = np.meshgrid(axis, axis, indexing="ij")  # [S, S]
         self.field = np.full((n, self.size, self.size), BLOCKED)
+        self.clearance = np.zeros((n, self.size, self.size))
 
     def rebuild(self, i: int, polygons: np.ndarray, goal: np.ndarray) -> None:
-        """Solve env ``i``'s field for world-frame obstacle corners ``[O, 4, 2]`` and goal ``[2]``."""
+        """Solve env ``i``'s field and clearance for world-frame obstacle corners ``[O, 4, 2]`` and goal ``[2]``."""
         pts = np.stack([self.gx.ravel(), self.gy.ravel()], axis=-1)
-        blocked = (np.abs(pts) > self.half - self.inflate).any(axis=1)
+        clear = self.half - np.abs(pts).max(axis=1)  # to the walls
         for poly in polygons:
-            blocked |= Path(poly).contains_points(pts, radius=0.0)
-            blocked |= _segments_distance(pts, poly) < self.inflate
-        blocked = blocked.reshape(self.size, self.size)
+            inside = Path(poly).contains_points(pts, radius=0.0)
+            clear = np.minimum(clear, np.where(inside, 0.0, _segments_distance(pts, poly)))
+        self.clearance[i] = np.maximum(clear, 0.0).reshape(self.size, self.size)
+        blocked = self.clearance[i] < self.inflate
         euclid = np.hypot(self.gx - goal[0], self.gy - goal[1])
         goal_cell = euclid <= self.res  # zero contour one cell around the goal, always reachable
         blocked &= ~goal_cell
@@ -56,12 +62,20 @@ class NavigationField:
 
     def __call__(self, points: np.ndarray) -> np.ndarray:
         """Geodesic distance at world points ``[N, ..., 2]`` (bilinear; ``BLOCKED`` outside the grid) → ``[N, ...]``."""
+        return self._sample(self.field, points, BLOCKED)
+
+    def clearance_at(self, points: np.ndarray) -> np.ndarray:
+        """Distance to the nearest obstacle or wall at world points ``[N, ..., 2]`` (bilinear; 0 outside the
+        grid) → ``[N, ...]``."""
+        return self._sample(self.clearance, points, 0.0)
+
+    def _sample(self, grids: np.ndarray, points: np.ndarray, outside: float) -> np.ndarray:
         n = points.shape[0]
         flat = points.reshape(n, -1, 2)
         out = np.empty(flat.shape[:2])
         for i in range(n):
             coords = (flat[i] + self.half).T / self.res  # [2, P] fractional indices
-            out[i] = map_coordinates(self.field[i], coords, order=1, mode="constant", cval=BLOCKED)
+            out[i] = map_coordinates(grids[i], coords, order=1, mode="constant", cval=outside)
         return out.reshape(points.shape[:-1])
 
 

@@ -14,7 +14,7 @@ EMPTY = EnvConfig("pernav/CrowdNavCircleCrossing-v0", {"human_num": 0, "human_nu
                                                         "static_human_range": 0, "time_limit": 30.0})
 
 
-@pytest.mark.parametrize("name,least", [("orca", 4), ("dwa", 4), ("dwa_plan", 4), ("social_force", 2)])
+@pytest.mark.parametrize("name,least", [("orca", 4), ("dwa", 4), ("dwa_plan", 4), ("mpc", 4), ("social_force", 2)])
 def test_reaches_the_goal_in_an_empty_arena(name, least):
     """Social force stalls where wall repulsion balances the goal (goals < 1 m from a wall): 2 of these 4."""
     records, _ = run_episodes(make_policy(name, EMPTY), EMPTY, episodes=4, seed=3, num_envs=4, progress=False)
@@ -49,3 +49,26 @@ def test_unknown_policy_is_named():
 def test_dwa_rejects_holonomic_robot():
     with pytest.raises(ValueError, match="holonomic"):
         make_policy("dwa", EnvConfig(overrides={"holonomic": True}))
+
+
+def test_mpc_plans_the_path_the_env_then_drives():
+    """Following one plan (target command (0.375 m/s, -0.25 rad/s), between increments) step by step in the env
+    moves the robot along the path the plan predicted: the planner's model is the env's kinematics."""
+    env_cfg = EnvConfig("pernav/CrowdNavCircleCrossing-v0", {**EMPTY.overrides, "obstacle_num": 0,
+                                                              "obstacle_num_range": 0})
+    envs = make_vector_env(env_cfg, 1)
+    obs, _ = envs.reset(seed=2)
+    policy = make_policy("mpc", env_cfg)
+    policy.reset(1)
+    c = int(np.flatnonzero(np.all(np.isclose(policy.targets, [0.375, -0.25]), axis=1))[0])
+    _, plan, _ = policy._candidates()  # [1, C, K, 2] robot frame
+    x0, y0, theta0 = obs["robot_node"][0, 0, 0], obs["robot_node"][0, 0, 1], obs["robot_node"][0, 0, 4]
+    rot = np.array([[np.cos(theta0), -np.sin(theta0)], [np.sin(theta0), np.cos(theta0)]])
+    for k in range(15):
+        step, _, _ = policy._candidates()
+        obs, _, term, trunc, _ = envs.step(policy.tracker.action(step[:, c]))
+        assert not (term | trunc).any()
+        expected = rot @ plan[0, c, k] + [x0, y0]
+        np.testing.assert_allclose(obs["robot_node"][0, 0, :2], expected, atol=1e-4)
+    assert np.linalg.norm(plan[0, c, 14]) > 0.3  # it did move
+    envs.close()

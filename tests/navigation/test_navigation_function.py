@@ -44,3 +44,14 @@ def test_descending_the_field_goes_round_the_wall():
         if np.linalg.norm(p - goal) < 0.15:
             break
     assert np.linalg.norm(p - goal) < 0.15, p
+
+
+def test_clearance_is_the_distance_to_the_nearest_obstacle_or_wall():
+    """Same wall: clearance is the distance to its nearest edge or corner, or to the arena wall, 0 inside."""
+    field = NavigationField(1, half=4.5, inflate=0.2)
+    wall = np.array([[[-0.1, -3.0], [0.1, -3.0], [0.1, 3.0], [-0.1, 3.0]]])
+    field.rebuild(0, wall, np.array([2.0, 0.0]))
+    pts = np.array([[[-1.0, 0.0], [0.6, 3.4], [4.0, -1.0], [0.0, 1.0], [-2.0, -4.45]]])
+    expected = [0.9, np.hypot(0.5, 0.4), 0.5, 0.0, 0.05]
+    np.testing.assert_allclose(field.clearance_at(pts)[0], expected, atol=0.01)
+    assert field.clearance_at(np.array([[[5.0, 0.0]]]))[0, 0] == 0.0  # outside the arena
