@@ -113,6 +113,9 @@ class TrainConfig:
     """``backbone``, ``rootnet``, ``posenet`` or ``finetune`` (``all`` runs them in order)"""
     epochs: int = 1
     """epochs of this stage"""
+    rootnet_epochs: int = 0
+    """epochs of the ``rootnet`` stage (0: ``epochs``); with synthetic roots every iteration draws new roots,
+    so this stage can run longer than the others at a small cost"""
     max_iters: int = 0
     """stop after this many iterations per stage (0: full epochs)"""
     lr: float = 1e-4
@@ -135,6 +138,10 @@ class TrainConfig:
         default_factory=lambda: [[1500.0, -1500.0], [1500.0, -1500.0], [900.0, -700.0]]
     )
     """per axis (a, b): synthetic roots are drawn in [space min + a, space max + b] (mm)"""
+    synthetic_root_amplitude: str = "one"
+    """peak of each synthetic root in each view: ``one`` (SelfPose3d) or ``pseudo``, drawn from the frame's
+    pseudo-pose root confidences (0 where a pose lacks its root), which is what the detection-built root
+    channel holds at test time"""
     root_sigma: float = 200.0
     """3D Gaussian std of root targets (mm)"""
     weight_root_syn: float = 100.0

@@ -54,11 +54,47 @@ def sample_synthetic_roots(
     return torch.cat([xy, z], -1), valid
 
 
+def root_confidence_pool(joints_2d_vis: torch.Tensor, root: int) -> list[torch.Tensor]:
+    """The root-joint confidences that the detections drew into each sample's root channel.
+
+    Args:
+        joints_2d_vis: [B, V, P, J] pseudo-pose confidences (0 = missing joint; a pose with no joint is padding).
+        root: root joint index.
+    Returns:
+        B tensors [N_b]: the root confidence of every pseudo pose of every view (0 where its root is missing).
+    """
+    detected = (joints_2d_vis > 0).any(-1)  # [B, V, P]
+    return [joints_2d_vis[b, ..., root][detected[b]].clamp(0, 1) for b in range(len(joints_2d_vis))]
+
+
 def synthetic_root_heatmaps(
-    rig: Rig, roots: torch.Tensor, valid: torch.Tensor, sigma: float, noise: float, gen: torch.Generator
+    rig: Rig,
+    roots: torch.Tensor,
+    valid: torch.Tensor,
+    sigma: float,
+    noise: float,
+    gen: torch.Generator,
+    confidences: list[torch.Tensor] | None = None,
 ) -> torch.Tensor:
-    """[B, P, 3] roots -> [B, V, 1, h, w] root heatmaps with additive Gaussian noise, clipped to [0, 1]."""
-    maps = render_points(rig, roots.unsqueeze(2), valid.unsqueeze(2).to(roots.dtype), sigma)
+    """[B, P, 3] roots -> [B, V, 1, h, w] root heatmaps with additive Gaussian noise, clipped to [0, 1].
+
+    Each root is drawn in each view as a Gaussian of std ``sigma`` heatmap pixels, like the detection-built
+    root channel. Its amplitude is 1 (SelfPose3d) when ``confidences`` is None; otherwise it is drawn
+    per (root, view) from that sample's pool (see :func:`root_confidence_pool`), so that the synthetic
+    roots are as strong, as weak and as often missing in a view as the real roots the root net sees at
+    test time (an empty pool gives 1).
+    """
+    B, P, _ = roots.shape
+    uv, inside = rig.project(roots)  # [B, V, P, 2], [B, V, P]
+    V = uv.shape[1]
+    amp = torch.ones(B, V, P, dtype=roots.dtype, device=roots.device)
+    if confidences is not None:
+        for b, pool in enumerate(confidences):
+            if len(pool):
+                pick = torch.randint(len(pool), (V, P), generator=gen)
+                amp[b] = pool.to(roots.dtype)[pick.to(pool.device)]
+    w = amp * inside.to(roots.dtype) * valid[:, None].to(roots.dtype)
+    maps = render_gaussians(uv.unsqueeze(-2), w.unsqueeze(-1), *rig.heatmap_size, sigma)
     return (maps + noise * torch.randn(maps.shape, generator=gen)).clamp(0, 1)
 
 

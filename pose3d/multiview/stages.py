@@ -16,6 +16,7 @@ from pose3d.multiview.config import PoseConfig
 from pose3d.multiview.losses import (
     hungarian_l1,
     render_points,
+    root_confidence_pool,
     root_target,
     sample_synthetic_roots,
     synthetic_root_heatmaps,
@@ -94,6 +95,11 @@ class TrainStep(nn.Module):
             )
             out["loss_root"] = tc.weight_root_syn * weighted_mse(model.root_cube(heat, rig), target)
             return out
+        if tc.synthetic_root_amplitude not in ("one", "pseudo"):
+            raise ValueError(
+                f"train.synthetic_root_amplitude must be 'one' or 'pseudo', got {tc.synthetic_root_amplitude!r}"
+            )
+        pool = root_confidence_pool(batch["joints_2d_vis"], ROOT) if tc.synthetic_root_amplitude == "pseudo" else None
         loss = 0
         for s in range(sets):
             rig = rig_of(batch, s, hs)
@@ -105,7 +111,7 @@ class TrainStep(nn.Module):
                 tc.synthetic_root_range,
                 self.gen,
             )
-            heat = synthetic_root_heatmaps(rig, roots, valid, mc.heatmap_sigma, 0.02, self.gen)
+            heat = synthetic_root_heatmaps(rig, roots, valid, mc.heatmap_sigma, 0.02, self.gen, pool)
             target = root_target(roots, valid, model.root_grid, tc.root_sigma)
             loss = loss + weighted_mse(model.root_cube(heat, rig), target) / sets
         out["loss_root_syn"] = tc.weight_root_syn * loss

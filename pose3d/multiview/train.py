@@ -34,6 +34,11 @@ def stages_of(cfg: PoseConfig) -> list[str]:
     return [cfg.train.stage]
 
 
+def stage_epochs(cfg: PoseConfig, stage: str) -> int:
+    """Epochs of ``stage`` (``train.rootnet_epochs`` for the root net when set, else ``train.epochs``)."""
+    return cfg.train.rootnet_epochs if stage == "rootnet" and cfg.train.rootnet_epochs > 0 else cfg.train.epochs
+
+
 def _dist_info() -> tuple[int, int]:
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world > 1 and not dist.is_initialized():
@@ -139,14 +144,15 @@ def train(cfg: PoseConfig, resume: bool = False, init: str | None = None, progre
         if world > 1:
             step_module = DistributedDataParallel(step_module, find_unused_parameters=True)
         per_epoch = len(loader) if not tc.max_iters else min(len(loader), tc.max_iters)
-        for epoch in range(first_epoch, tc.epochs):
+        epochs = stage_epochs(cfg, stage)
+        for epoch in range(first_epoch, epochs):
             data.epoch = epoch
             if sampler is not None:
                 sampler.set_epoch(epoch)
             model.eval()
             for m in modules:
                 m.train()
-            bar = tqdm(total=per_epoch, desc=f"{stage} epoch {epoch + 1}/{tc.epochs}", disable=not progress or rank)
+            bar = tqdm(total=per_epoch, desc=f"{stage} epoch {epoch + 1}/{epochs}", disable=not progress or rank)
             for it, batch in enumerate(loader):
                 if it >= per_epoch:
                     break
@@ -179,11 +185,11 @@ def train(cfg: PoseConfig, resume: bool = False, init: str | None = None, progre
                 save_checkpoint(ckpt_path, checkpoint_state(model, cfg, stage, epoch + 1, 0, optimizer, sched))
         state = None
         if rank == 0:
-            save_checkpoint(out / f"model_{stage}.pt", checkpoint_state(model, cfg, stage, tc.epochs, 0, None))
+            save_checkpoint(out / f"model_{stage}.pt", checkpoint_state(model, cfg, stage, epochs, 0, None))
         del step_module, optimizer
     final = out / "model.pt"
     if rank == 0:
-        save_checkpoint(final, checkpoint_state(model, cfg, stages[-1], tc.epochs, 0, None))
+        save_checkpoint(final, checkpoint_state(model, cfg, stages[-1], stage_epochs(cfg, stages[-1]), 0, None))
         writer.close()
     if world > 1:
         gc.collect()

@@ -99,6 +99,15 @@ def test_resume_eval_infer(data: Path, tmp_path: Path) -> None:
     assert len(list(pics.glob("views_*.png"))) == 1 and len(list(pics.glob("pose3d_*.png"))) == 1
 
 
+def test_rootnet_epochs_lengthens_only_the_root_stage(data: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    args = ["train", "--quiet", "--set", *_data_args(data), *TINY_MODEL, f"out_dir={out}", "model.input=detections"]
+    args += ["train.stage=all", "train.max_iters=1", "train.epochs=1", "train.rootnet_epochs=2"]
+    assert main(args) == 0
+    assert load_checkpoint(out / "model_rootnet.pt")["epoch"] == 2
+    assert load_checkpoint(out / "model_posenet.pt")["epoch"] == 1
+
+
 def test_bad_config_is_reported(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["train", "--quiet", "--set", "train.nope=1"]) == 2
     assert "train.nope: unknown key" in capsys.readouterr().err
