@@ -112,11 +112,12 @@ def test_bad_expert_is_named():
     assert main(["imitate", PRESET, "--no-progress", "--set", "imitation.expert=astar"]) == 2
 
 
-def test_stage_two_presets_differ_only_in_network_and_out_dir():
-    """HEIGHT and the DS-RNN-style baseline get the same stage-2 recipe (expert, budget, seeds)."""
-    height = config_to_dict(load_config(str(ROOT / "configs/nav/height_cpu_plan.yaml"), []))
-    dsrnn = config_to_dict(load_config(str(ROOT / "configs/nav/dsrnn_cpu_plan.yaml"), []))
-    assert height["imitation"]["expert"] == "dwa_plan"
+@pytest.mark.parametrize("stage,expert", [("plan", "dwa_plan"), ("mpc", "mpc")])
+def test_later_stage_presets_differ_only_in_network_and_out_dir(stage, expert):
+    """HEIGHT and the DS-RNN-style baseline get the same stage-2 and stage-3 recipes (expert, budget, seeds)."""
+    height = config_to_dict(load_config(str(ROOT / f"configs/nav/height_cpu_{stage}.yaml"), []))
+    dsrnn = config_to_dict(load_config(str(ROOT / f"configs/nav/dsrnn_cpu_{stage}.yaml"), []))
+    assert height["imitation"]["expert"] == expert
     for cfg in (height, dsrnn):
         cfg.pop("out_dir")
         cfg["network"].pop("name")
