@@ -17,10 +17,11 @@ STEPS: list[tuple[str, list[str]]] = [
     ("attention kernels: benchmark", ["kernels", "bench", "--repeats", "3", "--out", "outputs/kernels/bench.md"]),
     ("crowd simulator: ORCA-as-robot rollouts in the default scenario (video + metrics)", ["sim", "rollout"]),
     (
-        "navigation: HEIGHT checkpoint vs DS-RNN, ORCA, social force, DWA (report, trajectories, video)",
+        "navigation: HEIGHT checkpoint vs DS-RNN, ORCA, social force, DWA, MPC (report, trajectories, video)",
         ["nav", "eval", "--policy", "height=navigation/checkpoints/height_cpu.pt",
          "--policy", "dsrnn=navigation/checkpoints/dsrnn_cpu.pt", "--policy", "orca",
-         "--policy", "social_force", "--policy", "dwa", "--episodes", "16", "--trajectories", "2", "--video",
+         "--policy", "social_force", "--policy", "dwa", "--policy", "mpc", "--episodes", "16", "--trajectories", "2",
+         "--video",
          "--out", "outputs/nav/demo", "--no-progress"],
     ),  # fmt: skip
     ("occupancy: MetaOcc on a held-out generated clip (shipped checkpoint)", ["occ", "demo"]),
