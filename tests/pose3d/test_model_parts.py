@@ -32,33 +32,14 @@ def test_renderer_peaks_where_points_are() -> None:
     assert maps[0, 15] < 1e-3
 
 
-def _rig(heatmap_size: tuple[int, int] = (48, 64)) -> Rig:
-    cams = []
-    for i in range(4):
-        a = np.pi / 2 * i + 0.3
-        c = np.array([4000 * np.cos(a), 4000 * np.sin(a), 1500.0])
-        z = -c + [0, 0, 900]
-        z /= np.linalg.norm(z)
-        x = np.cross(z, [0, 0, 1.0])
-        x /= np.linalg.norm(x)
-        R = np.stack([x, np.cross(z, x), z])
-        cams.append(
-            Camera(
-                np.array([[600.0, 0, 320], [0, 600, 240], [0, 0, 1]]),
-                np.array([-0.2, 0.05, 0, 0, 0]),
-                R,
-                -R @ c,
-                640,
-                480,
-            )
-        )
+def _rig(cams: list[Camera], heatmap_size: tuple[int, int] = (48, 64)) -> Rig:
     h, w = heatmap_size
     aff = np.tile(np.array([[w / 640, 0, 0], [0, h / 480, 0]]), (1, 4, 1, 1))
     return Rig.from_cameras([cams], aff, heatmap_size)
 
 
-def test_projection_puts_a_rendered_point_back_at_its_voxel() -> None:
-    rig = _rig()
+def test_projection_puts_a_rendered_point_back_at_its_voxel(ring_cameras: list[Camera]) -> None:
+    rig = _rig(ring_cameras)
     point = torch.tensor([[[[400.0, -300.0, 1000.0]]]])  # [B, K, J, 3]
     heat = render_points(rig, point, torch.ones(1, 1, 1), 2.0)  # [1, V, 1, h, w]
     offsets = cube_offsets((4000.0, 4000.0, 2000.0), (40, 40, 20))
@@ -91,7 +72,7 @@ def test_hungarian_l1_matches_people_one_to_one() -> None:
     assert torch.isclose(cost, torch.tensor(1 / 80 + 1 / 40))
 
 
-def test_tiny_model_forward_finds_rendered_people() -> None:
+def test_tiny_model_forward_finds_rendered_people(ring_cameras: list[Camera]) -> None:
     cfg = ModelConfig(
         input="detections",
         image_size=[256, 192],
@@ -103,7 +84,7 @@ def test_tiny_model_forward_finds_rendered_people() -> None:
         space_size=[4000, 4000, 2000],
     )
     model = SelfPose3dModel(cfg).eval()
-    rig = _rig((48, 64))
+    rig = _rig(ring_cameras, (48, 64))
     with torch.no_grad():
         out = model(rig, heatmaps=torch.rand(1, 4, 15, 48, 64))
     assert out["poses"].shape == (1, 3, 15, 3) and out["root_cube"].shape == (1, 16, 16, 8)
@@ -125,10 +106,10 @@ def test_hungarian_l1_ignores_joints_projected_off_the_heatmap() -> None:
     assert hungarian_l1(*args) > 10
 
 
-def test_batched_projection_matches_per_view_loop_and_bench_runs() -> None:
+def test_batched_projection_matches_per_view_loop_and_bench_runs(ring_cameras: list[Camera]) -> None:
     from pose3d.multiview.bench import format_bench, per_view_loop_projection, run_bench
 
-    rig = _rig((48, 64))
+    rig = _rig(ring_cameras, (48, 64))
     heat = torch.rand(1, 4, 3, 48, 64)
     offsets = cube_offsets((2000.0, 2000.0, 2000.0), (8, 8, 8))
     center = torch.tensor([[100.0, -200.0, 900.0]])
@@ -140,8 +121,10 @@ def test_batched_projection_matches_per_view_loop_and_bench_runs() -> None:
     assert res["ratio_root_projection_peer_over_ours"] > 0 and "peak memory" in format_bench(res)
 
 
-def test_subvoxel_projection_is_the_max_over_shifted_cubes_and_keeps_a_peak_between_voxels() -> None:
-    rig = _rig()
+def test_subvoxel_projection_is_the_max_over_shifted_cubes_and_keeps_a_peak_between_voxels(
+    ring_cameras: list[Camera],
+) -> None:
+    rig = _rig(ring_cameras)
     size, shape = (4000.0, 4000.0, 2000.0), (20, 20, 8)
     offsets = cube_offsets(size, shape)
     step = torch.tensor([4000 / 19, 4000 / 19, 2000 / 7])

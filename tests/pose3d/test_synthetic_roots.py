@@ -19,25 +19,10 @@ ROOT_MM = np.array([200.0, -300.0, 950.0])
 ROOT_CONF = [0.9, 0.65, 0.0, 0.8]  # per view; view 2's pose lacks its root
 
 
-def _cameras() -> list[Camera]:
-    cams = []
-    for i in range(4):
-        a = np.pi / 2 * i + 0.3
-        c = np.array([4000 * np.cos(a), 4000 * np.sin(a), 1500.0])
-        z = -c + [0, 0, 900]
-        z /= np.linalg.norm(z)
-        x = np.cross(z, [0, 0, 1.0])
-        x /= np.linalg.norm(x)
-        R = np.stack([x, np.cross(z, x), z])
-        K = np.array([[600.0, 0, 320], [0, 600, 240], [0, 0, 1]])
-        cams.append(Camera(K, np.array([-0.2, 0.05, 0, 0, 0]), R, -R @ c, 640, 480))
-    return cams
-
-
-def _batch() -> tuple[dict[str, torch.Tensor], ModelConfig]:
+def _batch(cams: list[Camera]) -> tuple[dict[str, torch.Tensor], ModelConfig]:
     """One frame whose pseudo poses hold the exact projection of ``ROOT_MM`` with confidence ``ROOT_CONF``."""
     views = []
-    for cam, conf in zip(_cameras(), ROOT_CONF, strict=True):
+    for cam, conf in zip(cams, ROOT_CONF, strict=True):
         uv = np.asarray(project_points(ROOT_MM[None], cam.K, cam.dist, cam.R, cam.t))[0]
         joints = np.tile(uv, (15, 1))
         vis = np.full(15, 0.7)
@@ -48,15 +33,15 @@ def _batch() -> tuple[dict[str, torch.Tensor], ModelConfig]:
     return default_collate([data[0]]), cfg
 
 
-def test_root_confidence_pool_holds_each_detected_pose_root_and_skips_padding() -> None:
-    batch, _ = _batch()
+def test_root_confidence_pool_holds_each_detected_pose_root_and_skips_padding(ring_cameras: list[Camera]) -> None:
+    batch, _ = _batch(ring_cameras)
     (pool,) = root_confidence_pool(batch["joints_2d_vis"], ROOT)
     # 4 views x 1 pose; the 2 padding slots of each view are left out
     assert np.allclose(sorted(pool.tolist()), sorted(ROOT_CONF))
 
 
-def test_synthetic_root_matches_the_detection_root_channel_in_width_and_peak() -> None:
-    batch, cfg = _batch()
+def test_synthetic_root_matches_the_detection_root_channel_in_width_and_peak(ring_cameras: list[Camera]) -> None:
+    batch, cfg = _batch(ring_cameras)
     hs = (batch["targets"].shape[-2], batch["targets"].shape[-1])
     rig = rig_of(batch, 0, hs)
     real = batch["targets"][0, 0, :, ROOT]  # [V, h, w], drawn from the pseudo poses
