@@ -97,6 +97,11 @@ class ImitationConfig:
     value_coef: float = 0.05
     """weight of the critic's squared error to GAE targets (so PPO starts from a fitted critic); small, since
     returns of ±20 would otherwise dominate the shared trunk's gradient"""
+    near_human_weight: float = 0.0
+    """extra label weight on steps where a visible human is within ``near_human_dist`` (the rare states that
+    decide collisions); 0 weighs every step the same"""
+    near_human_dist: float = 1.5
+    """(m) from the robot's centre to the human's"""
 
 
 @dataclass
@@ -164,6 +169,8 @@ class TrainConfig:
                 raise ValueError(f"imitation.{name}={getattr(im, name)}: must be at least 1")
         if not (0.0 <= im.beta_start <= 1.0 and im.lr > 0 and im.max_grad_norm > 0):
             raise ValueError(f"imitation: need 0<=beta_start<=1, lr>0 and max_grad_norm>0, got {im}")
+        if im.near_human_weight < 0 or im.near_human_dist <= 0:
+            raise ValueError(f"imitation: need near_human_weight>=0 and near_human_dist>0, got {im}")
 
 
 def config_from_dict(data: dict[str, Any]) -> TrainConfig:

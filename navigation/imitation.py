@@ -88,15 +88,23 @@ def _sequences(rollout: Rollout, gamma: float, lmbda: float) -> dict[str, Any]:
             "valid": rollout.valid, "target": target}
 
 
-def imitation_loss(policy: ActorCritic, batch: dict[str, Any], value_coef: float) -> dict[str, torch.Tensor]:
+def imitation_loss(policy: ActorCritic, batch: dict[str, Any], value_coef: float, near_human_weight: float = 0.0,
+                   near_human_dist: float = 1.5) -> dict[str, torch.Tensor]:
     """Label NLL + ``value_coef`` × squared error to the value targets, over valid steps of ``[B, T]`` sequences.
 
+    The NLL of a step with a visible human closer than ``near_human_dist`` counts ``1 + near_human_weight`` times.
     Also returns the share of valid steps where the learner's most likely action is the label (discrete).
     """
     params, value, _ = policy(batch["obs"], batch["state0"], batch["masks"])
     valid = batch["valid"]
     count = valid.sum().clamp(min=1)
-    nll = -(policy.distribution(params).log_prob(batch["labels"]) * valid).sum() / count
+    weight = valid
+    if near_human_weight > 0:
+        obs = batch["obs"]
+        dist = torch.linalg.vector_norm(obs["spatial_edges"][..., 0:2].float(), dim=-1)  # [B, T, H]
+        near = ((dist < near_human_dist) & (obs["human_mask"] > 0)).any(-1)  # [B, T]
+        weight = valid * (1.0 + near_human_weight * near.to(valid.dtype))
+    nll = -(policy.distribution(params).log_prob(batch["labels"]) * weight).sum() / weight.sum().clamp(min=1)
     critic = (((value - batch["target"]) ** 2) * valid).sum() / count
     out = {"nll": nll, "value_loss": critic, "total": nll + value_coef * critic}
     if policy.discrete:
@@ -173,7 +181,8 @@ def imitate(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> di
         sums: dict[str, float] = {}
         steps = 0
         for idx in torch.cat([torch.randperm(n_seq) for _ in range(im.epochs)]).split(im.batch_sequences):
-            losses = imitation_loss(policy, _select(data, idx), im.value_coef)
+            losses = imitation_loss(policy, _select(data, idx), im.value_coef, im.near_human_weight,
+                                    im.near_human_dist)
             optimizer.zero_grad()
             losses["total"].backward()
             torch.nn.utils.clip_grad_norm_(policy.parameters(), im.max_grad_norm)

@@ -81,6 +81,42 @@ def test_learning_from_expert_labels_raises_agreement():
     envs.close()
 
 
+def test_near_human_steps_weigh_more_in_the_label_loss():
+    """With ``near_human_weight`` w, a step with a visible human within the distance counts 1 + w times."""
+    torch.manual_seed(0)
+    env_cfg = EnvConfig(overrides={"time_limit": 5.0})
+    envs = make_vector_env(env_cfg, 4)
+    policy = build_policy(NetworkConfig(), envs.single_observation_space, envs.single_action_space)
+    collector = RolloutCollector(envs, policy, 20, robot_limits(env_cfg.env_id, env_cfg.overrides),
+                                 behaviour=ExpertMixer(make_policy("dwa", env_cfg), 4, seed=0))
+    collector.restart(3)
+    rollout, _ = collector.collect()
+    envs.close()
+    batch = {"obs": rollout.obs, "state0": rollout.state0, "masks": rollout.masks, "labels": rollout.labels,
+             "valid": rollout.valid, "target": torch.zeros_like(rollout.rewards)}
+    opt = torch.optim.Adam(policy.parameters(), lr=3e-3)
+    for _ in range(10):  # away from the uniform start, so steps' NLLs differ
+        loss = imitation_loss(policy, batch, 0.0)["total"]
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    with torch.no_grad():
+        params, _, _ = policy(batch["obs"], batch["state0"], batch["masks"])
+        step_nll = -policy.distribution(params).log_prob(batch["labels"]).numpy()  # [B, T]
+        edges = batch["obs"]["spatial_edges"].numpy()
+        dist = np.where(batch["obs"]["human_mask"].numpy() > 0, np.hypot(edges[..., 0], edges[..., 1]), np.inf)
+        closest = dist.min(-1)  # [B, T]
+        threshold = float(np.median(closest[np.isfinite(closest)]))
+        near = closest < threshold
+        assert 0 < near.sum() < near.size  # both kinds of step are there
+        weight = batch["valid"].numpy() * (1 + 4.0 * near)
+        expected = (step_nll * weight).sum() / weight.sum()
+        got = imitation_loss(policy, batch, 0.0, near_human_weight=4.0, near_human_dist=threshold)["nll"]
+        plain = imitation_loss(policy, batch, 0.0)["nll"]
+    np.testing.assert_allclose(float(got), expected, rtol=1e-5)
+    assert abs(float(got) - float(plain)) > 1e-2
+
+
 def test_imitate_then_ppo_from_the_entry_point(tmp_path):
     dag, ppo = tmp_path / "dagger", tmp_path / "ppo"
     assert main(["imitate", PRESET, "--no-progress", "--set", f"out_dir={dag}", *SMALL]) == 0
