@@ -4,6 +4,7 @@ starts from the imitation checkpoint."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -15,9 +16,9 @@ from navigation.cli import main
 from navigation.config import EnvConfig, NetworkConfig, config_to_dict, load_config
 from navigation.envs import make_vector_env
 from navigation.imitation import ExpertMixer, beta_at, imitation_loss
-from navigation.networks import build_policy
+from navigation.networks import ActorCritic, build_policy
 from navigation.policies import make_policy
-from navigation.rollout import RolloutCollector
+from navigation.rollout import Rollout, RolloutCollector
 
 ROOT = Path(__file__).resolve().parents[2]
 PRESET = str(ROOT / "configs/nav/height_cpu.yaml")
@@ -55,8 +56,9 @@ def test_expert_tracks_the_command_the_learner_produced():
     envs.close()
 
 
-def test_learning_from_expert_labels_raises_agreement():
-    """A few gradient steps on one DAgger rollout make the learner agree with DWA more often."""
+def _dwa_labelled_batch() -> tuple[ActorCritic, dict[str, Any], Rollout]:
+    """An untrained HEIGHT policy and one 4-env × 20-step rollout that DWA acted and labelled (β = 1), as a
+    training batch."""
     torch.manual_seed(0)
     env_cfg = EnvConfig(overrides={"time_limit": 5.0})
     envs = make_vector_env(env_cfg, 4)
@@ -65,9 +67,16 @@ def test_learning_from_expert_labels_raises_agreement():
                                  behaviour=ExpertMixer(make_policy("dwa", env_cfg), 4, seed=0))
     collector.restart(3)
     rollout, _ = collector.collect()
-    assert rollout.labels is not None and torch.equal(rollout.labels, rollout.actions)  # β = 1: expert acts
+    envs.close()
     batch = {"obs": rollout.obs, "state0": rollout.state0, "masks": rollout.masks, "labels": rollout.labels,
              "valid": rollout.valid, "target": torch.zeros_like(rollout.rewards)}
+    return policy, batch, rollout
+
+
+def test_learning_from_expert_labels_raises_agreement():
+    """A few gradient steps on one DAgger rollout make the learner agree with DWA more often."""
+    policy, batch, rollout = _dwa_labelled_batch()
+    assert rollout.labels is not None and torch.equal(rollout.labels, rollout.actions)  # β = 1: expert acts
     opt = torch.optim.Adam(policy.parameters(), lr=3e-3)
     before = imitation_loss(policy, batch, 0.0)
     for _ in range(30):
@@ -78,22 +87,11 @@ def test_learning_from_expert_labels_raises_agreement():
     after = imitation_loss(policy, batch, 0.0)
     assert after["nll"] < 0.7 * before["nll"]
     assert after["agreement"] > before["agreement"] + 0.2
-    envs.close()
 
 
 def test_near_human_steps_weigh_more_in_the_label_loss():
     """With ``near_human_weight`` w, a step with a visible human within the distance counts 1 + w times."""
-    torch.manual_seed(0)
-    env_cfg = EnvConfig(overrides={"time_limit": 5.0})
-    envs = make_vector_env(env_cfg, 4)
-    policy = build_policy(NetworkConfig(), envs.single_observation_space, envs.single_action_space)
-    collector = RolloutCollector(envs, policy, 20, robot_limits(env_cfg.env_id, env_cfg.overrides),
-                                 behaviour=ExpertMixer(make_policy("dwa", env_cfg), 4, seed=0))
-    collector.restart(3)
-    rollout, _ = collector.collect()
-    envs.close()
-    batch = {"obs": rollout.obs, "state0": rollout.state0, "masks": rollout.masks, "labels": rollout.labels,
-             "valid": rollout.valid, "target": torch.zeros_like(rollout.rewards)}
+    policy, batch, _ = _dwa_labelled_batch()
     opt = torch.optim.Adam(policy.parameters(), lr=3e-3)
     for _ in range(10):  # away from the uniform start, so steps' NLLs differ
         loss = imitation_loss(policy, batch, 0.0)["total"]
