@@ -19,14 +19,14 @@ def render_points(rig: Rig, points: torch.Tensor, weights: torch.Tensor, sigma: 
     """Project [B, K, J, 3] world points into every view and draw them.
 
     Args:
-        points: [B, K, J, 3] mm (K people). weights: [B, K, J] (0 = skip).
+        points: [B, K, J, 3] mm (K people). weights: [B, K, J], or [B, V, K, J] per view (0 = skip).
     Returns:
         [B, V, J, h, w] heatmaps; differentiable w.r.t. ``points``.
     """
     B, K, J, _ = points.shape
     uv, inside = rig.project(points.reshape(B, K * J, 3))
     V = uv.shape[1]
-    w = weights.reshape(B, 1, K, J) * inside.reshape(B, V, K, J).to(points.dtype)
+    w = weights.reshape(B, -1, K, J) * inside.reshape(B, V, K, J).to(points.dtype)
     return render_gaussians(uv.reshape(B, V, K, J, 2), w, *rig.heatmap_size, sigma)
 
 
@@ -85,16 +85,13 @@ def synthetic_root_heatmaps(
     test time (an empty pool gives 1).
     """
     B, P, _ = roots.shape
-    uv, inside = rig.project(roots)  # [B, V, P, 2], [B, V, P]
-    V = uv.shape[1]
-    amp = torch.ones(B, V, P, dtype=roots.dtype, device=roots.device)
+    amp = torch.ones(B, rig.K.shape[1], P, dtype=roots.dtype, device=roots.device)  # [B, V, P]
     if confidences is not None:
         for b, pool in enumerate(confidences):
             if len(pool):
-                pick = torch.randint(len(pool), (V, P), generator=gen)
+                pick = torch.randint(len(pool), amp.shape[1:], generator=gen)
                 amp[b] = pool.to(roots.dtype)[pick.to(pool.device)]
-    w = amp * inside.to(roots.dtype) * valid[:, None].to(roots.dtype)
-    maps = render_gaussians(uv.unsqueeze(-2), w.unsqueeze(-1), *rig.heatmap_size, sigma)
+    maps = render_points(rig, roots.unsqueeze(2), (amp * valid[:, None].to(roots.dtype)).unsqueeze(-1), sigma)
     return (maps + noise * torch.randn(maps.shape, generator=gen)).clamp(0, 1)
 
 

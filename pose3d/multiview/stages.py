@@ -55,6 +55,10 @@ class TrainStep(nn.Module):
         super().__init__()
         if cfg.train.objective not in ("ssl", "supervised"):
             raise ValueError(f"train.objective must be 'ssl' or 'supervised', got {cfg.train.objective!r}")
+        if cfg.train.synthetic_root_amplitude not in ("one", "pseudo"):
+            raise ValueError(
+                f"train.synthetic_root_amplitude must be 'one' or 'pseudo', got {cfg.train.synthetic_root_amplitude!r}"
+            )
         self.model, self.cfg, self.stage = model, cfg, stage
         self.gen = torch.Generator().manual_seed(seed)
 
@@ -95,10 +99,6 @@ class TrainStep(nn.Module):
             )
             out["loss_root"] = tc.weight_root_syn * weighted_mse(model.root_cube(heat, rig), target)
             return out
-        if tc.synthetic_root_amplitude not in ("one", "pseudo"):
-            raise ValueError(
-                f"train.synthetic_root_amplitude must be 'one' or 'pseudo', got {tc.synthetic_root_amplitude!r}"
-            )
         pool = root_confidence_pool(batch["joints_2d_vis"], ROOT) if tc.synthetic_root_amplitude == "pseudo" else None
         loss = 0
         for s in range(sets):
