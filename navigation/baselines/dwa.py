@@ -70,8 +70,8 @@ class DWAPolicy:
         d_h = np.where(sc.human_mask[:, None, None], d_h, np.inf).min(axis=(2, 3)) - lim.radius - lim.human_radius
         clearance = np.minimum(self._static_clearance(obs, sc, traj), d_h)  # [N, C]
         if p.global_plan:
-            ends = _to_world(obs, traj[:, :, -1])
-            progress = self.field(_to_world(obs, np.zeros((len(ends), 1, 2)))) - self.field(ends)
+            here = obs["robot_node"][:, 0:1, 0:2].astype(np.float64)  # [N, 1, 2] world
+            progress = self.field(here) - self.field(_to_world(obs, traj[:, :, -1]))
         else:
             end_to_goal = np.linalg.norm(traj[:, :, -1] - sc.goal[:, None], axis=-1)
             progress = np.linalg.norm(sc.goal, axis=-1)[:, None] - end_to_goal
@@ -106,11 +106,12 @@ class DWAPolicy:
 
     def _rebuild_fields(self, obs: dict[str, np.ndarray], sc: Scene, first: np.ndarray) -> None:
         """Solve the navigation fields of envs starting an episode (world frame, from the observed polygons)."""
-        rn = obs["robot_node"][:, 0].astype(np.float64)
+        if not first.any():
+            return
+        goals = obs["robot_node"][:, 0, 2:4].astype(np.float64)
+        corners = _to_world(obs, sc.polygons)  # [N, O, 4, 2]
         for i in np.flatnonzero(first):
-            one = {"robot_node": obs["robot_node"][i:i + 1]}
-            corners = _to_world(one, sc.polygons[i][sc.polygon_mask[i]][None])[0]  # [O, 4, 2]
-            self.field.rebuild(i, corners, rn[i, 2:4])
+            self.field.rebuild(i, corners[i][sc.polygon_mask[i]], goals[i])
 
 
 def _to_world(obs: dict[str, np.ndarray], points: np.ndarray) -> np.ndarray:
