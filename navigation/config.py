@@ -102,6 +102,10 @@ class ImitationConfig:
     decide collisions); 0 weighs every step the same"""
     near_human_dist: float = 1.5
     """(m) from the robot's centre to the human's"""
+    label_temperature: float = 0.0
+    """0: the expert's action is the label. τ > 0 (DWA-family experts, discrete actions): the label is
+    ``softmax(values / τ)`` over the expert's per-action values (score units: metres of progress), trained with
+    cross-entropy, so near-ties stop being contradictory targets and actions the expert rules out get none"""
 
 
 @dataclass
@@ -169,8 +173,8 @@ class TrainConfig:
                 raise ValueError(f"imitation.{name}={getattr(im, name)}: must be at least 1")
         if not (0.0 <= im.beta_start <= 1.0 and im.lr > 0 and im.max_grad_norm > 0):
             raise ValueError(f"imitation: need 0<=beta_start<=1, lr>0 and max_grad_norm>0, got {im}")
-        if im.near_human_weight < 0 or im.near_human_dist <= 0:
-            raise ValueError(f"imitation: need near_human_weight>=0 and near_human_dist>0, got {im}")
+        if im.near_human_weight < 0 or im.near_human_dist <= 0 or im.label_temperature < 0:
+            raise ValueError(f"imitation: need near_human_weight>=0, near_human_dist>0, label_temperature>=0, got {im}")
 
 
 def config_from_dict(data: dict[str, Any]) -> TrainConfig:

@@ -30,6 +30,7 @@ import torch
 from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 
+from navigation.baselines import DWAPolicy
 from navigation.baselines.common import robot_limits
 from navigation.checkpoint import load_checkpoint, save_checkpoint
 from navigation.config import TrainConfig, config_to_dict
@@ -43,35 +44,47 @@ from navigation.train import CHECKPOINT, segment_seed
 
 class ExpertMixer:
     """DAgger's behaviour: executes the expert's action with probability ``beta`` (per env and step), else the
-    learner's; the label is always the expert's action.
+    learner's; the label is always the expert's action, or with ``label_temperature > 0`` a distribution over
+    actions, ``softmax(values / τ)`` of the expert's per-action values (``[E, 9]``; DWA-family experts, discrete
+    actions), so the learner is also told which actions are nearly as good and which the expert rules out.
 
     Classic policies track the command they modify (``CommandTracker``); after each step the tracker is set to
     the command the *executed* action produced, so the expert labels the state the env is really in.
     """
 
-    def __init__(self, expert: RobotPolicy, n: int, seed: int) -> None:
+    def __init__(self, expert: RobotPolicy, n: int, seed: int, label_temperature: float = 0.0) -> None:
         expert.reset(n)
         tracker = getattr(expert, "tracker", None)
         if tracker is None:
             raise ValueError(f"expert {expert.name!r}: has no command tracker (only classic policies can teach)")
         self.expert, self.tracker = expert, tracker
         self.discrete = not tracker.lim.continuous  # the env's action space, as the expert's tracker knows it
+        if label_temperature > 0 and not (self.discrete and isinstance(expert, DWAPolicy)):
+            raise ValueError(f"label_temperature={label_temperature}: needs discrete actions and an expert that "
+                             f"scores each action (dwa, dwa_plan, mpc), got {expert.name!r}")
+        self.label_temperature = label_temperature
         self.rng = np.random.default_rng(seed)
         self.beta = 1.0
 
     def __call__(self, obs: dict[str, np.ndarray], first: np.ndarray,
                  learner: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """obs ``[E, ...]``, first ``[E]`` bool, learner actions ``[E]`` → (executed ``[E]``, labels ``[E]``)."""
+        """obs ``[E, ...]``, first ``[E]`` bool, learner actions ``[E]`` → (executed ``[E]``, labels ``[E]`` or
+        ``[E, 9]``)."""
         previous = np.where(first[:, None], 0.0, self.tracker.cmd)
-        labels = np.asarray(self.expert.act(obs, first))  # moves the tracker to the expert's choice …
+        chosen = np.asarray(self.expert.act(obs, first))  # moves the tracker to the expert's choice …
         use_expert = self.rng.random(len(first)) < self.beta
         if self.discrete:
-            executed = np.where(use_expert, labels, learner).astype(np.int64)
+            executed = np.where(use_expert, chosen, learner).astype(np.int64)
         else:
-            executed = np.where(use_expert[:, None], labels, learner).astype(np.float32)
+            executed = np.where(use_expert[:, None], chosen, learner).astype(np.float32)
         self.tracker.cmd = previous
         self.tracker.apply(executed)  # … so put it where the executed action really leads
-        return executed, labels
+        if self.label_temperature > 0:
+            values = self.expert.action_values  # [E, 9], −inf for actions no plan starts with
+            logits = (values - values.max(axis=1, keepdims=True)) / self.label_temperature
+            soft = np.exp(logits)
+            return executed, (soft / soft.sum(axis=1, keepdims=True)).astype(np.float32)
+        return executed, chosen
 
 
 def beta_at(iteration: int, beta_start: float, beta_iterations: int) -> float:
@@ -92,8 +105,10 @@ def imitation_loss(policy: ActorCritic, batch: dict[str, Any], value_coef: float
                    near_human_dist: float = 1.5) -> dict[str, torch.Tensor]:
     """Label NLL + ``value_coef`` × squared error to the value targets, over valid steps of ``[B, T]`` sequences.
 
-    The NLL of a step with a visible human closer than ``near_human_dist`` counts ``1 + near_human_weight`` times.
-    Also returns the share of valid steps where the learner's most likely action is the label (discrete).
+    Labels are actions ``[B, T]`` or distributions over them ``[B, T, n]`` (soft labels; the NLL is then the
+    cross-entropy). The NLL of a step with a visible human closer than ``near_human_dist`` counts
+    ``1 + near_human_weight`` times. Also returns the share of valid steps where the learner's most likely action
+    is the label, or one of the soft label's most likely (discrete).
     """
     params, value, _ = policy(batch["obs"], batch["state0"], batch["masks"])
     valid = batch["valid"]
@@ -104,11 +119,19 @@ def imitation_loss(policy: ActorCritic, batch: dict[str, Any], value_coef: float
         dist = torch.linalg.vector_norm(obs["spatial_edges"][..., 0:2].float(), dim=-1)  # [B, T, H]
         near = ((dist < near_human_dist) & (obs["human_mask"] > 0)).any(-1)  # [B, T]
         weight = valid * (1.0 + near_human_weight * near.to(valid.dtype))
-    nll = -(policy.distribution(params).log_prob(batch["labels"]) * weight).sum() / weight.sum().clamp(min=1)
+    labels = batch["labels"]
+    soft = policy.discrete and labels.dim() == params["logits"].dim()
+    if soft:  # 0 · log p is 0 even where p underflows
+        log_prob = (labels * params["logits"].log_softmax(-1).clamp(min=-1e4)).sum(-1)
+    else:
+        log_prob = policy.distribution(params).log_prob(labels)
+    nll = -(log_prob * weight).sum() / weight.sum().clamp(min=1)
     critic = (((value - batch["target"]) ** 2) * valid).sum() / count
     out = {"nll": nll, "value_loss": critic, "total": nll + value_coef * critic}
     if policy.discrete:
-        agree = (params["logits"].argmax(-1) == batch["labels"]).float()
+        best = params["logits"].argmax(-1)
+        agree = (labels.gather(-1, best[..., None])[..., 0] >= labels.max(-1).values if soft else best == labels)
+        agree = agree.float()
         out["agreement"] = ((agree * valid).sum() / count).detach()
     return out
 
@@ -156,7 +179,7 @@ def imitate(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> di
         policy.load_state_dict(load_checkpoint(cfg.init_from)["policy"])
     seed = segment_seed(cfg.seed, 0, start)
     torch.manual_seed(seed)
-    mixer = ExpertMixer(make_policy(im.expert, cfg.env), ppo.num_envs, seed)
+    mixer = ExpertMixer(make_policy(im.expert, cfg.env), ppo.num_envs, seed, im.label_temperature)
     collector = RolloutCollector(envs, policy, ppo.num_steps, robot_limits(cfg.env.env_id, cfg.env.overrides),
                                  behaviour=mixer)
     collector.restart(seed % 2**31)

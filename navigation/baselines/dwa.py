@@ -21,7 +21,7 @@ import numpy as np
 
 from navigation.baselines.common import CommandTracker, RobotLimits, Scene, decode
 from navigation.baselines.navigation_function import NavigationField
-from sim.crowd.spaces import DELTA_V, DELTA_W
+from sim.crowd.spaces import DELTA_V, DELTA_W, DISCRETE_ACTION_DELTAS
 
 
 @dataclass(frozen=True)
@@ -38,9 +38,14 @@ class DWAParams:
 
 
 class DWAPolicy:
-    """DWA over the env's reachable commands."""
+    """DWA over the env's reachable commands.
+
+    With discrete actions, ``action_values`` ``[N, 9]`` holds after each :meth:`act` the score of the best
+    candidate each action starts (the clearance where none is admissible): DAgger's near-best labels read it.
+    """
 
     name = "dwa"
+    action_values: np.ndarray
 
     def __init__(self, limits: RobotLimits, params: DWAParams | None = None) -> None:
         if limits.holonomic:
@@ -79,8 +84,19 @@ class DWAPolicy:
                  + p.speed_weight * speed)
         decel = float(np.max(np.abs(DELTA_V))) / lim.dt
         score = np.where(clearance > speed ** 2 / (2 * decel), score, -np.inf)
-        best = np.where(np.isfinite(score).any(1), score.argmax(1), clearance.argmax(1))
+        value = np.where(np.isfinite(score).any(1, keepdims=True), score, clearance)  # clearance if none admissible
+        best = value.argmax(1)
+        if not lim.continuous:
+            self.action_values = self._per_action(step, value)
         return self.tracker.action(step[np.arange(len(best)), best])
+
+    def _per_action(self, step: np.ndarray, value: np.ndarray) -> np.ndarray:
+        """The best candidate value ``[N, C]`` among those whose first command ``[N, C, 2]`` each discrete action
+        produces → ``[N, 9]`` (−inf for an action no candidate starts with). Actions that clip to the same
+        command share their value."""
+        reach = self.tracker.clip(self.tracker.cmd[:, None] + DISCRETE_ACTION_DELTAS[None])  # [N, 9, 2]
+        starts = np.abs(reach[:, :, None] - step[:, None]).max(-1) < 1e-9  # [N, 9, C]
+        return np.where(starts, value[:, None], -np.inf).max(-1)
 
     def _candidates(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """This step's candidate commands ``[N, C, 2]``, their robot-frame paths over the horizon ``[N, C, K, 2]``

@@ -41,6 +41,35 @@ def test_tracked_command_is_the_env_command():
     assert np.abs(policy.tracker.cmd[:, 0]).max() > 0.1  # it did accelerate
 
 
+@pytest.mark.parametrize("name", ["dwa", "mpc"])
+def test_action_values_rank_the_taken_action_first(name):
+    """Every step, the action a DWA-family policy takes has the largest of its per-action values; actions that clip
+    to the same command share their value."""
+    env_cfg = EnvConfig()
+    envs = make_vector_env(env_cfg, 3)
+    policy = make_policy(name, env_cfg)
+    obs, _ = envs.reset(seed=11)
+    policy.reset(3)
+    first = np.ones(3, dtype=bool)
+    spread = 0.0
+    for _ in range(10):
+        actions = policy.act(obs, first)
+        values = policy.action_values
+        np.testing.assert_array_equal(values[np.arange(3), actions], values.max(axis=1))
+        finite = np.where(np.isfinite(values), values, np.nan)
+        spread = max(spread, float(np.nanmax(np.nanmax(finite, 1) - np.nanmin(finite, 1))))
+        obs, _, _, _, _ = envs.step(actions)
+        first[:] = False
+    assert spread > 0.01  # the values do tell actions apart
+    lim = policy.lim
+    policy.tracker.cmd[:] = (lim.v_max, lim.w_max)  # (+,+) (+,0) (0,+) (0,0) all keep it; (+,-) equals (0,-)
+    policy.act(obs, first)
+    values = policy.action_values
+    for same in ([0, 1, 3, 4], [2, 5]):
+        np.testing.assert_array_equal(values[:, same], values[:, same[:1]].repeat(len(same), axis=1))
+    envs.close()
+
+
 def test_unknown_policy_is_named():
     with pytest.raises(ValueError, match="'astar'"):
         make_policy("astar", EnvConfig())

@@ -115,6 +115,54 @@ def test_near_human_steps_weigh_more_in_the_label_loss():
     assert abs(float(got) - float(plain)) > 1e-2
 
 
+def test_soft_labels_are_the_softmax_of_the_expert_values():
+    """With ``label_temperature`` τ the label is softmax(values / τ): the expert's own action is its most likely,
+    actions no admissible plan starts with get none, and a small τ tends to the expert's action."""
+    n, tau = 4, 0.05
+    env_cfg = EnvConfig()
+    envs = make_vector_env(env_cfg, n)
+    mixer = ExpertMixer(make_policy("mpc", env_cfg), n, seed=0, label_temperature=tau)
+    obs, _ = envs.reset(seed=21)
+    first = np.ones(n, dtype=bool)
+    ruled_out = 0
+    for _ in range(15):
+        executed, labels = mixer(obs, first, np.zeros(n, dtype=np.int64))  # β = 1: the expert acts
+        values = mixer.expert.action_values
+        assert labels.shape == (n, 9)
+        np.testing.assert_allclose(labels.sum(1), 1.0, rtol=1e-5)
+        np.testing.assert_array_equal(labels[np.arange(n), executed], labels.max(1))
+        expected = np.exp((values - values.max(1, keepdims=True)) / tau)
+        np.testing.assert_allclose(labels, expected / expected.sum(1, keepdims=True), rtol=1e-5, atol=1e-7)
+        ruled_out += int(np.isinf(values).sum())
+        assert (labels[np.isinf(values)] == 0).all()
+        obs, _, _, _, _ = envs.step(executed)
+        first[:] = False
+    envs.close()
+    assert ruled_out > 0  # some steps did rule actions out
+
+
+def test_soft_label_loss_is_the_cross_entropy():
+    """One-hot soft labels give the hard labels' NLL; other distributions give −Σ q log p over valid steps."""
+    policy, batch, _ = _dwa_labelled_batch()
+    with torch.no_grad():
+        hard = imitation_loss(policy, batch, 0.0)
+        one_hot = imitation_loss(policy, {**batch, "labels": torch.nn.functional.one_hot(batch["labels"], 9).float()},
+                                 0.0)
+        q = torch.softmax(torch.randn(*batch["labels"].shape, 9, generator=torch.Generator().manual_seed(0)), -1)
+        soft = imitation_loss(policy, {**batch, "labels": q}, 0.0)
+        params, _, _ = policy(batch["obs"], batch["state0"], batch["masks"])
+        step = -(q * params["logits"].log_softmax(-1)).sum(-1)
+        expected = (step * batch["valid"]).sum() / batch["valid"].sum()
+    torch.testing.assert_close(one_hot["nll"], hard["nll"])
+    torch.testing.assert_close(one_hot["agreement"], hard["agreement"])
+    torch.testing.assert_close(soft["nll"], expected)
+
+
+def test_soft_labels_need_an_expert_that_scores_actions():
+    with pytest.raises(ValueError, match="'orca'"):
+        ExpertMixer(make_policy("orca", EnvConfig()), 2, seed=0, label_temperature=0.1)
+
+
 def test_imitate_then_ppo_from_the_entry_point(tmp_path):
     dag, ppo = tmp_path / "dagger", tmp_path / "ppo"
     assert main(["imitate", PRESET, "--no-progress", "--set", f"out_dir={dag}", *SMALL]) == 0
