@@ -17,6 +17,8 @@ from sim.crowd.geometry import point_polygon_distance, rect_polygon
 Rect = tuple[float, float, float, float]  # xmin, xmax, ymin, ymax
 _TRIES = 2048
 _BATCH = 32
+_LAYOUT_STARTS = 20
+"""fresh starts of a random obstacle layout before giving up"""
 
 
 @dataclass
@@ -85,10 +87,23 @@ def _free_point_in_regions(rng: np.random.Generator, cfg: CrowdSimConfig, obstac
 
 
 def _random_obstacles(cfg: CrowdSimConfig, rng: np.random.Generator) -> np.ndarray:
+    """``n`` random boxes ``[n, 4, 2]`` keeping ``obstacle_gap`` between them. Boxes are placed one after another;
+    when the ones placed leave no room for the next, the layout starts again (rejection sampling of the whole
+    layout: a long run must not end on one unlucky draw)."""
     n = int(rng.integers(cfg.obstacle_num - cfg.obstacle_num_range, cfg.obstacle_num + cfg.obstacle_num_range + 1))
+    for _ in range(_LAYOUT_STARTS):
+        boxes = _place_boxes(cfg, rng, max(n, 0))
+        if boxes is not None:
+            return np.array([rect_polygon(*b) for b in boxes]).reshape(-1, 4, 2)
+    raise LayoutError(f"could not place {n} obstacles with {cfg.obstacle_gap} m gaps in the "
+                      f"{2 * cfg.arena_half_size} m arena ({_LAYOUT_STARTS} fresh starts)")
+
+
+def _place_boxes(cfg: CrowdSimConfig, rng: np.random.Generator, n: int) -> np.ndarray | None:
+    """``n`` boxes ``[n, 4]`` (cx, cy, w, d) placed greedily, or None when one finds no room."""
     h, gap = cfg.arena_half_size, cfg.obstacle_gap
-    boxes = np.zeros((0, 4))  # cx, cy, w, d
-    for _ in range(max(n, 0)):
+    boxes = np.zeros((0, 4))
+    for _ in range(n):
         for _ in range(_TRIES // _BATCH):  # candidates in batches; the first that keeps the gaps wins
             wd = np.clip(rng.normal(cfg.obstacle_size_mean, cfg.obstacle_size_std, (_BATCH, 2)),
                          cfg.obstacle_size_min, min(cfg.obstacle_size_max, 2 * h))
@@ -100,8 +115,8 @@ def _random_obstacles(cfg: CrowdSimConfig, rng: np.random.Generator) -> np.ndarr
                 boxes = np.concatenate([boxes, np.concatenate([c[ok[0]], wd[ok[0]]])[None]])
                 break
         else:
-            raise LayoutError(f"could not place {n} obstacles with {gap} m gaps in the {2 * h} m arena")
-    return np.array([rect_polygon(*b) for b in boxes]).reshape(-1, 4, 2)
+            return None
+    return boxes
 
 
 def _humans_on_circle(cfg: CrowdSimConfig, rng: np.random.Generator, obstacles: np.ndarray, n: int,
