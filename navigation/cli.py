@@ -1,4 +1,4 @@
-"""``pernav nav {imitate,train,eval,bench,rollout,export}``: HEIGHT training, evaluation, benchmarks, videos."""
+"""``pernav nav {imitate,train,eval,regret,bench,rollout,export}``: HEIGHT training, evaluation, benchmarks, videos."""
 
 from __future__ import annotations
 
@@ -119,6 +119,20 @@ def _rollout(args: argparse.Namespace) -> int:
     return 0
 
 
+def _regret(args: argparse.Namespace) -> int:
+    from configs.schema import apply_overrides
+    from navigation.config import EnvConfig
+    from navigation.policies import load_learned
+    from navigation.regret import expert_regret
+
+    env_cfg = EnvConfig(args.env, apply_overrides({}, args.env_set))
+    learner = load_learned(args.policy, env_cfg)
+    stats = expert_regret(learner.net, args.expert, env_cfg, args.num_envs, args.steps, args.seed)
+    print(f"{learner.name} scored by {args.expert} over {stats.pop('steps'):.0f} decisions: "
+          + ", ".join(f"{k} {v:.3f}" for k, v in stats.items()))
+    return 0
+
+
 def _export(args: argparse.Namespace) -> int:
     from navigation.checkpoint import export_policy
 
@@ -146,6 +160,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="continue from OUT_DIR/checkpoint.pt")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_imitate)
+
+    p = sub.add_parser("regret", help="an expert's per-action scores of a learned policy's own decisions")
+    p.add_argument("--policy", required=True, metavar="CHECKPOINT", help="learned policy (training or export file)")
+    p.add_argument("--expert", default="mpc", choices=["dwa", "dwa_plan", "mpc"])
+    p.add_argument("--env", default="pernav/CrowdNav-v0")
+    p.add_argument("--env-set", nargs="*", default=[], metavar="KEY=VALUE")
+    p.add_argument("--num-envs", type=int, default=32)
+    p.add_argument("--steps", type=int, default=300, help="steps of every env")
+    p.add_argument("--seed", type=int, default=20_000, help="env i uses seed SEED + i")
+    p.set_defaults(func=_regret)
 
     p = sub.add_parser("eval", help="fixed-seed episodes of several policies → markdown/HTML report")
     p.add_argument("--policy", action="append", default=None, metavar="SPEC",

@@ -59,8 +59,9 @@ class RolloutCollector:
     """
 
     def __init__(self, envs: VectorEnv, policy: ActorCritic, num_steps: int, limits: RobotLimits,
-                 behaviour: Behaviour | None = None) -> None:
+                 behaviour: Behaviour | None = None, deterministic: bool = False) -> None:
         self.envs, self.policy, self.num_steps, self.behaviour = envs, policy, num_steps, behaviour
+        self.deterministic = deterministic  # the policy proposes its most likely action instead of a sample
         self.n = envs.num_envs
         self.command = CommandTracker(limits, self.n)
         self.obs_np: dict[str, np.ndarray] | None = None
@@ -88,7 +89,7 @@ class RolloutCollector:
         episodes: list[dict[str, Any]] = []
         for _ in range(self.num_steps):
             obs_t = self._observe()
-            action, log_prob, value, self.state = self.policy.act(obs_t, self.state, self.masks)
+            action, log_prob, value, self.state = self.policy.act(obs_t, self.state, self.masks, self.deterministic)
             obs_steps.append(obs_t)
             executed = action.numpy()
             if self.behaviour is not None:
