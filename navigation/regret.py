@@ -4,8 +4,9 @@ DAgger's agreement (the share of steps where the learner's most likely action is
 how bad the other steps are. Here the learner drives (its most likely action, as in evaluation), and on every
 state it reaches the expert (``dwa``, ``dwa_plan`` or ``mpc``) scores all 9 actions
 (:attr:`navigation.baselines.dwa.DWAPolicy.action_values`). Per step, the learner's *regret* is the expert's best
-value minus the value of the learner's action (score units: metres of progress); an action no admissible plan
-starts with (the robot could not stop before its closest approach) has value −inf: the expert *rules it out*.
+value minus the value of the learner's action (score units: metres of progress). While any action is
+admissible, one that no admissible plan starts with (the robot could not stop before its closest approach) has
+value −inf: the expert *rules it out*.
 """
 
 from __future__ import annotations

@@ -41,7 +41,8 @@ class DWAPolicy:
     """DWA over the env's reachable commands.
 
     With discrete actions, ``action_values`` ``[N, 9]`` holds after each :meth:`act` the score of the best
-    candidate each action starts (the clearance where none is admissible): DAgger's near-best labels read it.
+    candidate each action starts, −inf if none does (the clearance where no candidate at all is admissible):
+    DAgger's soft labels and ``pernav nav regret`` read it.
     """
 
     name = "dwa"
