@@ -117,7 +117,7 @@ def test_near_human_steps_weigh_more_in_the_label_loss():
 
 def test_soft_labels_are_the_softmax_of_the_expert_values():
     """With ``label_temperature`` τ the label is softmax(values / τ): the expert's own action is its most likely,
-    actions no admissible plan starts with get none, and a small τ tends to the expert's action."""
+    and actions no admissible plan starts with get none."""
     n, tau = 4, 0.05
     env_cfg = EnvConfig()
     envs = make_vector_env(env_cfg, n)
