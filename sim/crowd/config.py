@@ -94,6 +94,10 @@ class CrowdSimConfig:
     spin_factor: float = 0.05
     back_factor: float = 0.1
     constant_penalty: float = -0.025
+    static_discomfort_dist: float = 0.0
+    """static clearance (m, robot surface to the nearest obstacle or wall) below which each step adds
+    ``(clearance − dist)·discomfort_penalty_factor·dt``, the human discomfort term for static geometry; not in
+    HEIGHT's reward (0 = off)"""
 
     orca: OrcaParams = field(default_factory=OrcaParams)
     orca_safety_space: float = 0.1
@@ -134,7 +138,7 @@ class CrowdSimConfig:
                 bad(name, "must be positive")
         for name in ("human_num", "human_num_range", "static_human_num", "static_human_range", "obstacle_num",
                      "obstacle_num_range", "human_v_pref", "obstacle_gap", "obstacle_size_std",
-                     "human_v_pref_change", "wheel_noise_std", "start_delay_steps"):
+                     "human_v_pref_change", "wheel_noise_std", "start_delay_steps", "static_discomfort_dist"):
             if getattr(self, name) < 0:
                 bad(name, "must not be negative")
         if self.robot_node not in ROBOT_NODE_SIZE:

@@ -286,14 +286,17 @@ class CrowdBatch:
         d_min = surface.min(axis=1)
         if self.obstacle_valid.any():
             od = point_polygon_distance(self.robot_pos[:, None], self.obstacles)[:, 0]
-            hit_obs = (np.where(self.obstacle_valid, od, np.inf) < cfg.robot_radius).any(axis=1)
+            obstacle_dist = np.where(self.obstacle_valid, od, np.inf).min(axis=1)
         else:
-            hit_obs = np.zeros(self.n, dtype=bool)
-        hit_wall = (np.abs(self.robot_pos) > cfg.arena_half_size - cfg.robot_radius).any(axis=1)
+            obstacle_dist = np.full(self.n, np.inf)
+        hit_obs = obstacle_dist < cfg.robot_radius
+        wall_dist = cfg.arena_half_size - np.abs(self.robot_pos).max(axis=1)
+        hit_wall = wall_dist < cfg.robot_radius
+        static_clearance = np.minimum(obstacle_dist, wall_dist) - cfg.robot_radius
         prev = self.goal_dist
         self.goal_dist = np.hypot(*(self.robot_goal - self.robot_pos).T)
         res = compute_reward(cfg, self.steps, d_min < 0, hit_obs, hit_wall, self.goal_dist, prev, d_min,
-                             self.robot_cmd)
+                             self.robot_cmd, static_clearance)
         self.ep_return += res.reward
         self.intrusions += d_min < cfg.discomfort_dist
         self.min_distance = np.minimum(self.min_distance, d_min)

@@ -33,6 +33,7 @@ def compute_reward(
     prev_goal_dist: np.ndarray,
     d_min: np.ndarray,
     cmd: np.ndarray,
+    static_clearance: np.ndarray,
 ) -> StepResult:
     """Reward and outcome after a step.
 
@@ -42,11 +43,13 @@ def compute_reward(
         goal_dist, prev_goal_dist: ``[B]`` robot–goal distance after / before the move (m).
         d_min: ``[B]`` smallest robot–human surface distance (m; +inf without humans).
         cmd: ``[B, 2]`` executed command, (v, ω) for a unicycle, (vx, vy) when holonomic.
+        static_clearance: ``[B]`` robot surface distance to the nearest obstacle or wall (m; +inf without any).
 
     Checks, in HEIGHT's order: timeout (t ≥ time_limit − 1, reward 0, truncation), collision (−20),
     goal within ``goal_radius`` (+20), discomfort ``(d_min − 0.25)·10·dt``, else the potential reward
     ``2·(prev − current goal distance)`` clipped to ±2·dt·v_max. Always added: −0.05·ω², −0.1·|v| when
-    v < 0 (unicycle only) and −0.025.
+    v < 0 (unicycle only) and −0.025. With ``static_discomfort_dist`` > 0 a running step also adds
+    ``(static_clearance − static_discomfort_dist)·10·dt`` while the clearance is below that distance.
     """
     b = steps.shape[0]
     outcome = np.full(b, RUNNING)
@@ -71,5 +74,7 @@ def compute_reward(
         reward -= cfg.spin_factor * w**2
         reward -= np.where(v < 0, cfg.back_factor * np.abs(v), 0.0)
     reward += cfg.constant_penalty
+    near = running & (static_clearance < cfg.static_discomfort_dist)
+    reward[near] += (static_clearance[near] - cfg.static_discomfort_dist) * cfg.discomfort_penalty_factor * cfg.dt
     terminated = (outcome != RUNNING) & (outcome != TIMEOUT)
     return StepResult(reward, outcome, terminated, outcome == TIMEOUT)

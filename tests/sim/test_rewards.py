@@ -103,6 +103,30 @@ def test_discomfort_penalty():
     assert r == pytest.approx((0.15 - 0.25) * 10 * 0.1 - 0.025)
 
 
+def test_static_discomfort_is_off_by_default_and_penalises_clearance_when_set():
+    obstacle = [[0.5, -0.5], [1.0, -0.5], [1.0, 0.5], [0.5, 0.5]]  # robot surface 0.3 m away, 0.25 after the step
+
+    def step(**kw):
+        env = _env(**kw)
+        b = env.batch
+        b.obstacles[0, 0] = obstacle
+        b.obstacle_valid[0, 0] = True
+        b._refresh_static_geometry([0])
+        b.robot_cmd[0] = (0.5, 0.0)
+        return env.step(KEEP)[1]
+
+    potential = 2 * 0.05 - 0.025
+    assert step() == pytest.approx(potential)
+    assert step(static_discomfort_dist=0.2) == pytest.approx(potential)  # clearance 0.25 ≥ 0.2
+    assert step(static_discomfort_dist=0.4) == pytest.approx(potential + (0.25 - 0.4) * 10 * 0.1)
+    # a wall counts as static geometry too
+    env = _env(static_discomfort_dist=0.4)
+    env.batch.robot_pos[0] = (0.0, -4.1)  # 0.4 m from the wall, clearance 0.2, standing still
+    env.batch.robot_goal[0] = (3.0, -4.1)
+    _, r, term, _, _ = env.step(KEEP)
+    assert not term and r == pytest.approx((0.2 - 0.4) * 10 * 0.1 - 0.025)
+
+
 def test_timeout_is_truncation_at_limit_minus_one_second():
     env = _env()
     steps = 0
