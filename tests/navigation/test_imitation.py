@@ -194,9 +194,11 @@ def test_bad_expert_is_named():
     assert main(["imitate", PRESET, "--no-progress", "--set", "imitation.expert=astar"]) == 2
 
 
-@pytest.mark.parametrize("stage,expert", [("plan", "dwa_plan"), ("mpc", "mpc"), ("ppo", None)])
+@pytest.mark.parametrize(
+    "stage,expert", [("plan", "dwa_plan"), ("mpc", "mpc"), ("ppo", None), ("clear", None), ("clear28", None)]
+)
 def test_later_stage_presets_differ_only_in_network_and_out_dir(stage, expert):
-    """HEIGHT and the DS-RNN-style baseline get the same stage-2, -3 (DAgger) and -4 (PPO) recipes (expert,
+    """HEIGHT and the DS-RNN-style baseline get the same stage-2, -3 (DAgger), -4, -5 and -6 (PPO) recipes (expert,
     budget, seeds)."""
     height = config_to_dict(load_config(str(ROOT / f"configs/nav/height_cpu_{stage}.yaml"), []))
     dsrnn = config_to_dict(load_config(str(ROOT / f"configs/nav/dsrnn_cpu_{stage}.yaml"), []))
