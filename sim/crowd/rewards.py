@@ -43,7 +43,7 @@ def compute_reward(
         goal_dist, prev_goal_dist: ``[B]`` robot–goal distance after / before the move (m).
         d_min: ``[B]`` smallest robot–human surface distance (m; +inf without humans).
         cmd: ``[B, 2]`` executed command, (v, ω) for a unicycle, (vx, vy) when holonomic.
-        static_clearance: ``[B]`` robot surface distance to the nearest obstacle or wall (m; +inf without any).
+        static_clearance: ``[B]`` robot surface distance to the nearest obstacle or wall (m).
 
     Checks, in HEIGHT's order: timeout (t ≥ time_limit − 1, reward 0, truncation), collision (−20),
     goal within ``goal_radius`` (+20), discomfort ``(d_min − 0.25)·10·dt``, else the potential reward
