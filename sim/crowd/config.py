@@ -98,6 +98,12 @@ class CrowdSimConfig:
     """static clearance (m, robot surface to the nearest obstacle or wall) below which each step adds
     ``(clearance − dist)·discomfort_penalty_factor·dt``, the human discomfort term for static geometry; not in
     HEIGHT's reward (0 = off)"""
+    future_collision_steps: int = 0
+    """CrowdNav++'s prediction penalty: the robot's current position is checked against each human's position
+    k·``future_collision_dt`` ahead at constant velocity (k = 1 … this); the earliest overlap adds
+    ``collision_penalty / 2^(k+1)`` to a running step. Not in HEIGHT's reward (0 = off)"""
+    future_collision_dt: float = 0.25
+    """time between the predicted human positions (s; CrowdNav++: its 0.25 s control step)"""
 
     orca: OrcaParams = field(default_factory=OrcaParams)
     orca_safety_space: float = 0.1
@@ -133,12 +139,14 @@ class CrowdSimConfig:
         if self.human_policy not in HUMAN_POLICIES:
             bad("human_policy", f"expected one of {HUMAN_POLICIES}")
         for name in ("dt", "time_limit", "arena_half_size", "human_radius", "robot_radius", "v_max",
-                     "w_max", "lidar_range", "sensor_range", "goal_radius", "wheel_base", "wheel_radius"):
+                     "w_max", "lidar_range", "sensor_range", "goal_radius", "wheel_base", "wheel_radius",
+                     "future_collision_dt"):
             if not getattr(self, name) > 0:
                 bad(name, "must be positive")
         for name in ("human_num", "human_num_range", "static_human_num", "static_human_range", "obstacle_num",
                      "obstacle_num_range", "human_v_pref", "obstacle_gap", "obstacle_size_std",
-                     "human_v_pref_change", "wheel_noise_std", "start_delay_steps", "static_discomfort_dist"):
+                     "human_v_pref_change", "wheel_noise_std", "start_delay_steps", "static_discomfort_dist",
+                     "future_collision_steps"):
             if getattr(self, name) < 0:
                 bad(name, "must not be negative")
         if self.robot_node not in ROBOT_NODE_SIZE:

@@ -296,7 +296,7 @@ class CrowdBatch:
         prev = self.goal_dist
         self.goal_dist = np.hypot(*(self.robot_goal - self.robot_pos).T)
         res = compute_reward(cfg, self.steps, d_min < 0, hit_obs, hit_wall, self.goal_dist, prev, d_min,
-                             self.robot_cmd, static_clearance)
+                             self.robot_cmd, static_clearance, self._future_overlap())
         self.ep_return += res.reward
         self.intrusions += d_min < cfg.discomfort_dist
         self.min_distance = np.minimum(self.min_distance, d_min)
@@ -313,6 +313,19 @@ class CrowdBatch:
             min_distance=self.min_distance.copy(),
         )
         return res.reward, info
+
+    def _future_overlap(self) -> np.ndarray:
+        """``[B]`` first k in 1 … ``future_collision_steps`` at which a human, moving on at its current velocity
+        for k·``future_collision_dt``, overlaps the robot where it stands now; 0 for none (or when off)."""
+        cfg = self.cfg
+        if cfg.future_collision_steps == 0:
+            return np.zeros(self.n, dtype=int)
+        k = np.arange(1, cfg.future_collision_steps + 1)
+        ahead = self.human_pos[:, None] + (k * cfg.future_collision_dt)[None, :, None, None] * self.human_vel[:, None]
+        rel = ahead - self.robot_pos[:, None, None]  # [B, K, H, 2]
+        overlap = (np.hypot(rel[..., 0], rel[..., 1]) < cfg.robot_radius + cfg.human_radius) & self.human_valid[:, None]
+        hit = overlap.any(axis=2)  # [B, K]
+        return np.where(hit.any(axis=1), hit.argmax(axis=1) + 1, 0)
 
     def _replay_humans(self) -> None:
         """Replayed humans follow their tracks (and exist only while annotated); once the robot comes

@@ -164,3 +164,29 @@ def test_holonomic_continuous_actions_move_and_clip():
     assert env.batch.robot_theta[0] == pytest.approx(np.arctan2(4, 3))
     progress = 3.0 - np.hypot(3.0 - 0.03, 0.04)
     assert r == pytest.approx(2 * progress - 0.025)  # no spin / backward penalty for a holonomic robot
+
+
+def test_future_collision_penalty_is_off_by_default_and_halves_with_each_step_ahead():
+    # a human walking at 0.5 m/s straight at the standing robot (blind to it): each predicted position is
+    # 0.125 m closer; overlap means a centre distance below 0.2 + 0.25 m
+    def step(start_x: float, **kw) -> tuple[float, float]:
+        env = _env(**kw)
+        b = env.batch
+        b.human_static[0, 0] = False
+        b.human_pos[0, 0] = (start_x, 0.0)
+        b.human_goal[0, 0] = (-3.0, 0.0)
+        b.human_vel[0, 0] = (-0.5, 0.0)
+        b.robot_goal[0] = (0.0, 3.0)
+        b.goal_dist[0] = 3.0
+        _, r, term, _, _ = env.step(KEEP)
+        assert not term
+        return r, b.human_pos[0, 0, 0]
+
+    r_off, x = step(0.6)
+    assert x == pytest.approx(0.55)  # the human kept walking: 0.425 m away at k = 1
+    assert step(0.6, future_collision_steps=5)[0] == pytest.approx(r_off - 20 / 2**2)
+    r_off, x = step(1.02)
+    assert x == pytest.approx(0.97)  # 0.845, 0.72, 0.595, 0.47, 0.345 m
+    assert step(1.02, future_collision_steps=5)[0] == pytest.approx(r_off - 20 / 2**6)
+    assert step(1.02, future_collision_steps=4)[0] == pytest.approx(r_off)
+    assert step(1.02, future_collision_steps=5, future_collision_dt=0.5)[0] == pytest.approx(r_off - 20 / 2**4)
