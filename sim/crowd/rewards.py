@@ -86,8 +86,7 @@ def compute_reward(
     reward += cfg.constant_penalty
     near = running & (static_clearance < cfg.static_discomfort_dist)
     reward[near] += _discomfort(cfg, static_clearance[near], cfg.static_discomfort_dist)
-    if cfg.future_collision_steps > 0:
-        k = np.where(running, future_overlap, 0)
-        reward[k > 0] += cfg.collision_penalty / 2.0 ** (k[k > 0] + 1)
+    k = np.where(running, future_overlap, 0)  # all 0 when future_collision_steps is 0 (the engine's gate)
+    reward[k > 0] += cfg.collision_penalty / 2.0 ** (k[k > 0] + 1)
     terminated = (outcome != RUNNING) & (outcome != TIMEOUT)
     return StepResult(reward, outcome, terminated, outcome == TIMEOUT)
