@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.metadata
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,14 +29,40 @@ def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> None:
         torch.save(data, tmp)
 
 
-def export_policy(src: str | Path, dst: str | Path) -> int:
-    """Write the policy-only part of a training checkpoint (no optimizer state) to ``dst``; returns its bytes."""
-    data = load_checkpoint(src)
-    keep = {k: v for k, v in data.items() if k not in ("optimizer", "scheduler", "format", "version")}
-    keep["policy"] = {k: v.clone() for k, v in data["policy"].items()}
-    keep["exported_from"] = str(src)
+def export_policy(src: str | Path | Sequence[str | Path], dst: str | Path) -> int:
+    """Write the policy-only part of training checkpoint(s) (no optimizer state) to ``dst``; returns its bytes.
+
+    With several checkpoints the exported weights are their uniform average (an SWA-style average of
+    snapshots, e.g. ``checkpoint_<update>.pt`` files kept by ``keep_every``). They must hold the same network
+    (config and parameter shapes); metadata (config, update, env_steps, wall_s) comes from the last one.
+    Averaging is done in float64 and cast back to each tensor's dtype.
+    """
+    paths = [src] if isinstance(src, (str, Path)) else list(src)
+    if not paths:
+        raise ValueError("export_policy: no checkpoint given")
+    loaded = [load_checkpoint(p) for p in paths]
+    last = loaded[-1]
+    for path, data in zip(paths, loaded, strict=True):
+        if data["config"].get("network") != last["config"].get("network"):
+            raise ValueError(f"{path}: network config differs from {paths[-1]}'s; only checkpoints of one "
+                             "network can be averaged")
+        shapes = {k: tuple(v.shape) for k, v in data["policy"].items()}
+        if shapes != {k: tuple(v.shape) for k, v in last["policy"].items()}:
+            raise ValueError(f"{path}: policy parameters (names or shapes) differ from {paths[-1]}'s")
+    keep = {k: v for k, v in last.items() if k not in ("optimizer", "scheduler", "format", "version")}
+    keep["policy"] = {k: _mean([d["policy"][k] for d in loaded]) for k in last["policy"]}
+    keep["exported_from"] = str(paths[0]) if len(paths) == 1 else [str(p) for p in paths]
     save_checkpoint(dst, keep)
     return Path(dst).stat().st_size
+
+
+def _mean(tensors: list[torch.Tensor]) -> torch.Tensor:
+    """Elementwise mean of same-shape tensors (float64 sum); non-float tensors must agree and are copied."""
+    if not tensors[0].is_floating_point():
+        if any(not torch.equal(t, tensors[0]) for t in tensors[1:]):
+            raise ValueError("non-float policy tensors differ between the checkpoints; cannot average them")
+        return tensors[0].clone()
+    return (torch.stack([t.double() for t in tensors]).mean(0)).to(tensors[0].dtype)
 
 
 def load_checkpoint(path: str | Path) -> dict[str, Any]:

@@ -137,7 +137,8 @@ def _export(args: argparse.Namespace) -> int:
     from navigation.checkpoint import export_policy
 
     size = export_policy(args.checkpoint, args.out)
-    print(f"policy of {args.checkpoint} written to {args.out} ({size / 1e6:.2f} MB)")
+    what = args.checkpoint[0] if len(args.checkpoint) == 1 else f"the average of {len(args.checkpoint)} checkpoints"
+    print(f"policy of {what} written to {args.out} ({size / 1e6:.2f} MB)")
     return 0
 
 
@@ -207,8 +208,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="outputs/nav/rollout.mp4")
     p.set_defaults(func=_rollout)
 
-    p = sub.add_parser("export", help="policy-only copy of a training checkpoint (what gets shipped)")
-    p.add_argument("checkpoint", help="training checkpoint (OUT_DIR/checkpoint.pt)")
+    p = sub.add_parser("export", help="policy-only copy of a training checkpoint, or the weight average of several "
+                                      "(what gets shipped)")
+    p.add_argument("checkpoint", nargs="+", help="training checkpoint(s) (OUT_DIR/checkpoint.pt, or kept "
+                                                 "OUT_DIR/checkpoint_<update>.pt snapshots to average)")
     p.add_argument("out", help="destination .pt")
     p.set_defaults(func=_export)
     return parser

@@ -128,6 +128,9 @@ class TrainConfig:
     """PPO updates (each ``num_envs × num_steps`` env steps per process)"""
     checkpoint_every: int = 50
     """write ``checkpoint.pt`` atomically every this many updates (and at the end)"""
+    keep_every: int = 0
+    """also keep ``checkpoint_<update>.pt`` every this many updates (a multiple of ``checkpoint_every``; 0 = off):
+    snapshots for ``pernav nav export`` to average"""
     log_every: int = 1
     """TensorBoard scalars every this many updates"""
     out_dir: str = "outputs/nav/height"
@@ -157,6 +160,9 @@ class TrainConfig:
         for name in ("total_updates", "checkpoint_every", "log_every", "torch_threads"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name}={getattr(self, name)}: must be at least 1")
+        if self.keep_every < 0 or self.keep_every % self.checkpoint_every:
+            raise ValueError(f"keep_every={self.keep_every}: must be 0 or a multiple of "
+                             f"checkpoint_every={self.checkpoint_every}")
         p = self.ppo
         for name in ("num_envs", "num_steps", "num_minibatches", "epochs"):
             if getattr(p, name) < 1:

@@ -164,7 +164,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, stop_af
         bar.set_postfix(success=f"{success:.2f}", sps=f"{sps:.0f}", refresh=False)
         if (update + 1) % cfg.checkpoint_every == 0 or update + 1 == cfg.total_updates:
             if rank == 0:
-                save_checkpoint(ckpt_path, {
+                payload = {
                     "config": config_to_dict(cfg),
                     "update": update + 1,
                     "env_steps": env_steps,
@@ -173,7 +173,10 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, stop_af
                     "optimizer": ppo.optimizer.state_dict(),
                     "scheduler": ppo.scheduler.state_dict(),
                     "train_success_rate": success,
-                })
+                }
+                save_checkpoint(ckpt_path, payload)
+                if cfg.keep_every and (update + 1) % cfg.keep_every == 0:
+                    save_checkpoint(out / f"checkpoint_{update + 1:06d}.pt", payload)
             if world > 1:
                 dist.barrier()
     bar.close()

@@ -11,7 +11,7 @@ import pytest
 import torch
 import yaml
 
-from navigation.checkpoint import FORMAT, load_checkpoint, package_version
+from navigation.checkpoint import FORMAT, load_checkpoint, package_version, save_checkpoint
 from navigation.cli import main
 from navigation.config import NetworkConfig
 from navigation.envs import make_env
@@ -82,7 +82,8 @@ def test_existing_run_needs_resume(tmp_path, capsys):
     "override,needle",
     [("ppo.bogus=1", "ppo.bogus: unknown key"), ("network.name=resnet", "network.name='resnet'"),
      ("env.env_id=pernav/Nope-v0", "not registered"), ("ppo.num_minibatches=3", "must divide"),
-     ("network.attention_backend=cuda", "attention_backend='cuda'"), ("ppo.lr=fast", "ppo.lr='fast'")],
+     ("network.attention_backend=cuda", "attention_backend='cuda'"), ("ppo.lr=fast", "ppo.lr='fast'"),
+     ("keep_every=75", "keep_every=75: must be 0 or a multiple of checkpoint_every")],
 )
 def test_bad_config_is_named(tmp_path, capsys, override, needle):
     assert _train(tmp_path / "run", override) == 2
@@ -124,6 +125,35 @@ def test_export_keeps_the_policy_only(tmp_path):
     for k, v in full["policy"].items():
         assert torch.equal(v, slim["policy"][k])
     assert (tmp_path / "policy.pt").stat().st_size < 0.5 * (out / "checkpoint.pt").stat().st_size
+
+
+def test_kept_snapshots_export_as_their_weight_average(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert _train(out, "total_updates=4", "checkpoint_every=2", "keep_every=2") == 0
+    kept = sorted(p.name for p in out.glob("checkpoint_*.pt"))
+    assert kept == ["checkpoint_000002.pt", "checkpoint_000004.pt"]
+    a, b = load_checkpoint(out / kept[0]), load_checkpoint(out / kept[1])
+    assert a["update"] == 2 and b["update"] == 4
+    for k, v in load_checkpoint(out / "checkpoint.pt")["policy"].items():
+        assert torch.equal(v, b["policy"][k])  # the last snapshot is the final checkpoint
+    avg_path = tmp_path / "avg.pt"
+    assert main(["export", str(out / kept[0]), str(out / kept[1]), str(avg_path)]) == 0
+    avg = load_checkpoint(avg_path)
+    assert avg["update"] == 4 and "optimizer" not in avg
+    assert avg["exported_from"] == [str(out / kept[0]), str(out / kept[1])]
+    moved = 0
+    for k, v in avg["policy"].items():
+        torch.testing.assert_close(v, (a["policy"][k] + b["policy"][k]) / 2)
+        moved += not torch.equal(a["policy"][k], b["policy"][k])
+    assert moved > 0
+    # a snapshot of another network is refused, naming the file
+    other = dict(a, config={**a["config"], "network": {**a["config"]["network"], "hidden_size": 64}})
+    save_checkpoint(tmp_path / "other.pt", other)
+    capsys.readouterr()
+    assert main(["export", str(out / kept[0]), str(tmp_path / "other.pt"), str(tmp_path / "bad.pt")]) == 2
+    err = capsys.readouterr().err
+    assert "network config differs" in err and "other.pt" in err
+    assert not (tmp_path / "bad.pt").exists()
 
 
 @pytest.mark.slow
