@@ -42,12 +42,12 @@ def export_policy(src: str | Path | Sequence[str | Path], dst: str | Path) -> in
         raise ValueError("export_policy: no checkpoint given")
     loaded = [load_checkpoint(p) for p in paths]
     last = loaded[-1]
-    for path, data in zip(paths, loaded, strict=True):
+    last_shapes = {k: tuple(v.shape) for k, v in last["policy"].items()}
+    for path, data in zip(paths[:-1], loaded[:-1], strict=True):
         if data["config"].get("network") != last["config"].get("network"):
             raise ValueError(f"{path}: network config differs from {paths[-1]}'s; only checkpoints of one "
                              "network can be averaged")
-        shapes = {k: tuple(v.shape) for k, v in data["policy"].items()}
-        if shapes != {k: tuple(v.shape) for k, v in last["policy"].items()}:
+        if {k: tuple(v.shape) for k, v in data["policy"].items()} != last_shapes:
             raise ValueError(f"{path}: policy parameters (names or shapes) differ from {paths[-1]}'s")
     keep = {k: v for k, v in last.items() if k not in ("optimizer", "scheduler", "format", "version")}
     keep["policy"] = {k: _mean([d["policy"][k] for d in loaded]) for k in last["policy"]}
