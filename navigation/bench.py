@@ -39,7 +39,8 @@ IMPLS = {"kernels": ("kernels", ""), "kernels/reference": ("kernels", "reference
 def _policy(cfg: TrainConfig, contender: str, spaces: tuple[gym.Space, gym.Space]) -> ActorCritic:
     torch.manual_seed(0)
     impl, backend = IMPLS[contender]
-    return build_policy(dataclasses.replace(cfg.network, attention_impl=impl, attention_backend=backend), *spaces)
+    return build_policy(dataclasses.replace(cfg.network, attention_impl=impl, attention_backend=backend), *spaces,
+                        robot_limits(cfg.env.env_id, cfg.env.overrides))
 
 
 def _observations(cfg: TrainConfig, batch: int) -> dict[str, torch.Tensor]:

@@ -47,6 +47,11 @@ class NetworkConfig:
     """width of the two tanh layers of actor and critic"""
     lidar_clip: float = 10.0
     """lidar ranges are clipped to this (m) and divided by it before the 1-D CNN"""
+    stop_mask: bool = False
+    """mask the increments after which the robot could not brake to a stop before the static geometry its lidar
+    sees (``navigation.networks.stop_mask``); no weights, so checkpoints load either way"""
+    stop_mask_margin: float = 0.02
+    """clearance (m) beyond the robot radius a stop path must keep"""
 
 
 @dataclass
@@ -155,6 +160,8 @@ class TrainConfig:
                              "torch or triton")
         if self.network.hidden_size % self.network.hh_heads:
             raise ValueError(f"network.hh_heads={self.network.hh_heads} must divide network.hidden_size")
+        if self.network.stop_mask_margin < 0:
+            raise ValueError(f"network.stop_mask_margin={self.network.stop_mask_margin}: must not be negative")
         if self.env.vector not in ("native", "sync", "async"):
             raise ValueError(f"env.vector={self.env.vector!r}: expected native, sync or async")
         for name in ("total_updates", "checkpoint_every", "log_every", "torch_threads"):

@@ -161,7 +161,8 @@ def imitate(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> di
     ckpt_path = out / CHECKPOINT
     envs = make_vector_env(cfg.env, ppo.num_envs)
     torch.manual_seed(cfg.seed)
-    policy = build_policy(cfg.network, envs.single_observation_space, envs.single_action_space)
+    limits = robot_limits(cfg.env.env_id, cfg.env.overrides)
+    policy = build_policy(cfg.network, envs.single_observation_space, envs.single_action_space, limits)
     optimizer = torch.optim.Adam(policy.parameters(), lr=im.lr, eps=ppo.adam_eps)
     start, env_steps, wall0 = 0, 0, 0.0
     if resume:
@@ -180,8 +181,7 @@ def imitate(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> di
     seed = segment_seed(cfg.seed, 0, start)
     torch.manual_seed(seed)
     mixer = ExpertMixer(make_policy(im.expert, cfg.env), ppo.num_envs, seed, im.label_temperature)
-    collector = RolloutCollector(envs, policy, ppo.num_steps, robot_limits(cfg.env.env_id, cfg.env.overrides),
-                                 behaviour=mixer)
+    collector = RolloutCollector(envs, policy, ppo.num_steps, limits, behaviour=mixer)
     collector.restart(seed % 2**31)
     out.mkdir(parents=True, exist_ok=True)
     writer = SummaryWriter(str(out / "tb"), purge_step=env_steps if resume else None)

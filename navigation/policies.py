@@ -63,13 +63,14 @@ def load_learned(path: str | Path, env_cfg: EnvConfig, name: str | None = None) 
     ckpt = load_checkpoint(path)
     cfg = config_from_dict(ckpt["config"])
     env = make_env(env_cfg)
-    net = build_policy(cfg.network, env.observation_space, env.action_space)
+    limits = robot_limits(env_cfg.env_id, env_cfg.overrides)
+    net = build_policy(cfg.network, env.observation_space, env.action_space, limits)
     env.close()
     try:
         net.load_state_dict(ckpt["policy"])
     except RuntimeError as exc:
         raise ValueError(f"{path}: weights do not fit {env_cfg.env_id} ({exc})") from exc
-    return LearnedPolicy(net, name or Path(path).stem, robot_limits(env_cfg.env_id, env_cfg.overrides))
+    return LearnedPolicy(net, name or Path(path).stem, limits)
 
 
 def make_policy(spec: str, env_cfg: EnvConfig) -> RobotPolicy:

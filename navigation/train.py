@@ -108,7 +108,8 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, stop_af
 
     envs = make_vector_env(cfg.env, cfg.ppo.num_envs)
     torch.manual_seed(cfg.seed)  # same initial weights on every rank and every run
-    policy = build_policy(cfg.network, envs.single_observation_space, envs.single_action_space)
+    limits = robot_limits(cfg.env.env_id, cfg.env.overrides)
+    policy = build_policy(cfg.network, envs.single_observation_space, envs.single_action_space, limits)
     if saved is not None:
         policy.load_state_dict(saved["policy"])
     elif cfg.init_from:
@@ -118,7 +119,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, stop_af
     if saved is not None:
         ppo.optimizer.load_state_dict(saved["optimizer"])
         ppo.scheduler.load_state_dict(saved["scheduler"])
-    collector = RolloutCollector(envs, policy, cfg.ppo.num_steps, robot_limits(cfg.env.env_id, cfg.env.overrides))
+    collector = RolloutCollector(envs, policy, cfg.ppo.num_steps, limits)
 
     writer = None
     if rank == 0:

@@ -7,11 +7,13 @@ from collections.abc import Callable
 import gymnasium as gym
 from torch import nn
 
+from navigation.baselines.common import RobotLimits
 from navigation.config import NetworkConfig
 from navigation.networks.dsrnn import DSRNNTrunk
 from navigation.networks.height import HeightTrunk
 from navigation.networks.homogeneous import HomogeneousTrunk
 from navigation.networks.policy import ActorCritic
+from navigation.networks.stop_mask import StopPathMask
 
 #: network name -> trunk builder ``(cfg, lidar_rays, max_humans, max_obstacles) -> nn.Module``
 TRUNKS: dict[str, Callable[[NetworkConfig, int, int, int], nn.Module]] = {
@@ -21,8 +23,10 @@ TRUNKS: dict[str, Callable[[NetworkConfig, int, int, int], nn.Module]] = {
 }
 
 
-def build_policy(cfg: NetworkConfig, observation_space: gym.spaces.Dict, action_space: gym.Space) -> ActorCritic:
-    """The actor-critic named by ``cfg.name`` for an env's (single, not vector) observation/action spaces."""
+def build_policy(cfg: NetworkConfig, observation_space: gym.spaces.Dict, action_space: gym.Space,
+                 limits: RobotLimits | None = None) -> ActorCritic:
+    """The actor-critic named by ``cfg.name`` for an env's (single, not vector) observation/action spaces;
+    ``cfg.stop_mask`` needs the robot's ``limits``."""
     if cfg.name not in TRUNKS:
         raise ValueError(f"network.name={cfg.name!r}: expected one of {sorted(TRUNKS)}")
     try:
@@ -32,7 +36,13 @@ def build_policy(cfg: NetworkConfig, observation_space: gym.spaces.Dict, action_
     except KeyError as exc:
         raise ValueError(f"observation space lacks {exc} (expected the sim/crowd/spaces.py layout)") from exc
     trunk = TRUNKS[cfg.name](cfg, rays, max_humans, max_obstacles)
-    return ActorCritic(trunk, action_space, cfg.head_size, cfg.lidar_clip)
+    mask = None
+    if cfg.stop_mask:
+        if limits is None:
+            raise ValueError("network.stop_mask=true: build_policy needs the robot limits (navigation.baselines."
+                             "common.robot_limits)")
+        mask = StopPathMask(limits, rays, cfg.stop_mask_margin)
+    return ActorCritic(trunk, action_space, cfg.head_size, cfg.lidar_clip, mask)
 
 
 __all__ = ["TRUNKS", "ActorCritic", "build_policy"]

@@ -13,6 +13,7 @@ from torch.distributions import Categorical, Distribution
 from torchrl.modules.distributions import IndependentNormal
 
 from navigation.networks.layers import mlp
+from navigation.networks.stop_mask import StopPathMask
 from navigation.observation import encode
 
 
@@ -21,11 +22,14 @@ class ActorCritic(nn.Module):
 
     ``obs`` is the raw observation dict as tensors (see ``navigation.observation.to_tensors``); ``masks`` is 0
     at the first step of an episode. Dist params: ``{"logits": [B, T, n]}`` or ``{"loc", "scale": [B, T, d]}``.
+    With ``stop_mask`` the logits of inadmissible increments are set to the lowest float, so they are never
+    sampled nor chosen.
     """
 
-    def __init__(self, trunk: nn.Module, action_space: gym.Space, head_size: int, lidar_clip: float) -> None:
+    def __init__(self, trunk: nn.Module, action_space: gym.Space, head_size: int, lidar_clip: float,
+                 stop_mask: StopPathMask | None = None) -> None:
         super().__init__()
-        self.trunk, self.lidar_clip = trunk, lidar_clip
+        self.trunk, self.lidar_clip, self.stop_mask = trunk, lidar_clip, stop_mask
         self.state_size: int = trunk.state_size
         feat = trunk.feature_size
         self.actor = mlp([feat, head_size, head_size], activation=nn.Tanh)
@@ -39,6 +43,8 @@ class ActorCritic(nn.Module):
             self.log_std = nn.Parameter(torch.zeros(action_space.shape[0]))
         else:
             raise ValueError(f"action space {action_space}: expected Discrete(n) or a 1-D Box")
+        if stop_mask is not None and not self.discrete:
+            raise ValueError("network.stop_mask needs the 9 discrete increments, not continuous actions")
         nn.init.orthogonal_(self.action_out.weight, gain=0.01)
         nn.init.zeros_(self.action_out.bias)
 
@@ -52,7 +58,10 @@ class ActorCritic(nn.Module):
         features, state = self.trunk(encode(obs, self.lidar_clip), state, masks)
         x = self.actor(features)
         if self.discrete:
-            params = {"logits": self.action_out(x)}
+            logits = self.action_out(x)
+            if self.stop_mask is not None:
+                logits = logits.masked_fill(~self.stop_mask(obs), torch.finfo(logits.dtype).min)
+            params = {"logits": logits}
         else:
             loc = self.action_out(x)
             params = {"loc": loc, "scale": self.log_std.exp().expand_as(loc)}

@@ -1,0 +1,91 @@
+"""The stop-path action mask: which increments it rules out, that a masked policy never drives into static
+geometry in the real env, and that it leaves the weights alone."""
+
+from __future__ import annotations
+
+import math
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+
+from navigation.baselines.common import robot_limits
+from navigation.config import EnvConfig, NetworkConfig, TrainConfig
+from navigation.evaluate import run_episodes, summarize
+from navigation.networks import build_policy
+from navigation.networks.stop_mask import StopPathMask
+from navigation.policies import LearnedPolicy
+from sim.crowd.spaces import DISCRETE_ACTION_DELTAS, LIDAR_RANGE, LIDAR_RAYS
+
+LIMITS = robot_limits("pernav/CrowdNav-v0", {})
+ANGLES = -math.pi + np.arange(LIDAR_RAYS) * 2 * math.pi / LIDAR_RAYS
+
+
+def _obs(command: tuple[float, float], ranges: np.ndarray) -> dict[str, torch.Tensor]:
+    return {"robot_command": torch.tensor([[command]], dtype=torch.float32),
+            "point_clouds": torch.as_tensor(ranges, dtype=torch.float32)[None, None]}
+
+
+def _wall_ahead(distance: float) -> np.ndarray:
+    """Lidar ranges ``[R]`` of an infinite wall across the robot's heading at ``distance`` (m)."""
+    cos = np.cos(ANGLES)
+    return np.where(cos > 1e-6, np.minimum(distance / np.maximum(cos, 1e-6), LIDAR_RANGE), LIDAR_RANGE)
+
+
+def test_only_increments_that_can_still_stop_before_the_wall_are_admissible():
+    mask = StopPathMask(LIMITS, LIDAR_RAYS, margin=0.02)
+    assert LIMITS.radius == 0.2 and LIMITS.dt == 0.1 and LIMITS.v_max == 0.5
+    # at 0.45 m/s the stop paths run 0.275 m (speed up to 0.5), 0.225 m (keep) and 0.18 m (slow to 0.4):
+    # with the wall 0.42 m ahead only slowing down keeps 0.02 m beyond the 0.2 m radius
+    ok = mask(_obs((0.45, 0.0), _wall_ahead(0.42)))[0]
+    slow = DISCRETE_ACTION_DELTAS[:, 0] < 0
+    assert ok.tolist() == slow.tolist()
+    # nothing in range: every increment is admissible
+    assert mask(_obs((0.5, 0.3), np.full(LIDAR_RAYS, LIDAR_RANGE)))[0].all()
+    # reversing towards a wall behind is ruled out the same way
+    behind = np.roll(_wall_ahead(0.42), LIDAR_RAYS // 2)
+    assert mask(_obs((-0.45, 0.0), behind))[0].tolist() == (DISCRETE_ACTION_DELTAS[:, 0] > 0).tolist()
+
+
+def test_when_no_increment_is_admissible_the_clearest_ones_stay():
+    mask = StopPathMask(LIMITS, LIDAR_RAYS, margin=0.02)
+    ok = mask(_obs((0.2, 0.0), _wall_ahead(0.21)))[0]  # already touching: every stop path ends too close
+    assert ok.any() and not ok.all()
+    # braking hardest while turning gets closest to safe (the arc moves less towards the wall); both turns tie
+    assert ok.nonzero()[:, 0].tolist() == [6, 8]
+    assert (DISCRETE_ACTION_DELTAS[[6, 8], 0] < 0).all() and (DISCRETE_ACTION_DELTAS[[6, 8], 1] != 0).all()
+
+
+def test_masked_policy_never_drives_into_static_geometry():
+    """A policy that always wants full speed straight ahead hits obstacles and walls; masked, it never does."""
+    env_cfg = EnvConfig(overrides={"time_limit": 15.0})
+    env = gym.make(env_cfg.env_id, **env_cfg.overrides)
+    limits = robot_limits(env_cfg.env_id, env_cfg.overrides)
+    outcomes = {}
+    for masked in (False, True):
+        net = build_policy(NetworkConfig(stop_mask=masked), env.observation_space, env.action_space, limits)
+        with torch.no_grad():
+            net.action_out.weight.zero_()
+            net.action_out.bias.copy_(torch.tensor([0.0, 5.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0]))
+        records, _ = run_episodes(LearnedPolicy(net, "straight", limits), env_cfg, episodes=24, seed=0,
+                                  num_envs=24, progress=False)
+        s = summarize(records)
+        outcomes[masked] = s["collision_obstacle"] + s["collision_wall"]
+    assert outcomes[False] >= 0.25
+    assert outcomes[True] == 0.0
+
+
+def test_mask_adds_no_weights_and_needs_limits():
+    env = gym.make("pernav/CrowdNav-v0")
+    plain = build_policy(NetworkConfig(), env.observation_space, env.action_space)
+    masked = build_policy(NetworkConfig(stop_mask=True), env.observation_space, env.action_space, LIMITS)
+    assert plain.state_dict().keys() == masked.state_dict().keys()
+    masked.load_state_dict(plain.state_dict())
+    with pytest.raises(ValueError, match="robot limits"):
+        build_policy(NetworkConfig(stop_mask=True), env.observation_space, env.action_space)
+    with pytest.raises(ValueError, match="stop_mask_margin"):
+        TrainConfig(network=NetworkConfig(stop_mask=True, stop_mask_margin=-0.1)).validate()
+    holonomic = robot_limits("pernav/CrowdNav-v0", {"holonomic": True})
+    with pytest.raises(ValueError, match="unicycle"):
+        StopPathMask(holonomic, LIDAR_RAYS, 0.02)
