@@ -9,6 +9,7 @@ from typing import Any
 
 import torch
 
+from navigation.config import config_from_dict, config_to_dict
 from sim.atomic import atomic_path
 
 FORMAT = "pernav.nav.checkpoint/1"
@@ -29,13 +30,17 @@ def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> None:
         torch.save(data, tmp)
 
 
-def export_policy(src: str | Path | Sequence[str | Path], dst: str | Path) -> int:
+def export_policy(src: str | Path | Sequence[str | Path], dst: str | Path,
+                  stop_mask_margin: float | None = None) -> int:
     """Write the policy-only part of training checkpoint(s) (no optimizer state) to ``dst``; returns its bytes.
 
     With several checkpoints the exported weights are their uniform average (an SWA-style average of
     snapshots, e.g. ``checkpoint_<update>.pt`` files kept by ``keep_every``). They must hold the same network
     (config and parameter shapes); metadata (config, update, env_steps, wall_s) comes from the last one.
     Averaging is done in float64 and cast back to each tensor's dtype.
+
+    ``stop_mask_margin`` (m), when given, turns the stop-path action mask on in the exported config
+    (``network.stop_mask``; it has no weights, so the same tensors load with it).
     """
     paths = [src] if isinstance(src, (str, Path)) else list(src)
     if not paths:
@@ -50,6 +55,9 @@ def export_policy(src: str | Path | Sequence[str | Path], dst: str | Path) -> in
         if {k: tuple(v.shape) for k, v in data["policy"].items()} != last_shapes:
             raise ValueError(f"{path}: policy parameters (names or shapes) differ from {paths[-1]}'s")
     keep = {k: v for k, v in last.items() if k not in ("optimizer", "scheduler", "format", "version")}
+    if stop_mask_margin is not None:
+        network = {**last["config"]["network"], "stop_mask": True, "stop_mask_margin": float(stop_mask_margin)}
+        keep["config"] = config_to_dict(config_from_dict({**last["config"], "network": network}))
     keep["policy"] = {k: _mean([d["policy"][k] for d in loaded]) for k in last["policy"]}
     keep["exported_from"] = str(paths[0]) if len(paths) == 1 else [str(p) for p in paths]
     save_checkpoint(dst, keep)

@@ -136,9 +136,10 @@ def _regret(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     from navigation.checkpoint import export_policy
 
-    size = export_policy(args.checkpoint, args.out)
+    size = export_policy(args.checkpoint, args.out, args.stop_mask)
     what = args.checkpoint[0] if len(args.checkpoint) == 1 else f"the average of {len(args.checkpoint)} checkpoints"
-    print(f"policy of {what} written to {args.out} ({size / 1e6:.2f} MB)")
+    mask = "" if args.stop_mask is None else f", stop-path action mask on (margin {args.stop_mask} m)"
+    print(f"policy of {what} written to {args.out} ({size / 1e6:.2f} MB{mask})")
     return 0
 
 
@@ -213,6 +214,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("checkpoint", nargs="+", help="training checkpoint(s) (OUT_DIR/checkpoint.pt, or kept "
                                                  "OUT_DIR/checkpoint_<update>.pt snapshots to average)")
     p.add_argument("out", help="destination .pt")
+    p.add_argument("--stop-mask", type=float, default=None, metavar="MARGIN",
+                   help="turn the stop-path action mask on in the export, with this clearance margin (m)")
     p.set_defaults(func=_export)
     return parser
 

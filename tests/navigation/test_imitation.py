@@ -196,12 +196,11 @@ def test_bad_expert_is_named():
 
 @pytest.mark.parametrize(
     "stage,expert",
-    [("plan", "dwa_plan"), ("mpc", "mpc")]
-    + [(stage, None) for stage in ("ppo", "clear", "clear28", "pred", "disc", "mask")],
+    [("plan", "dwa_plan"), ("mpc", "mpc")] + [(stage, None) for stage in ("ppo", "clear", "clear28", "pred", "disc")],
 )
 def test_later_stage_presets_differ_only_in_network_and_out_dir(stage, expert):
-    """HEIGHT and the DS-RNN-style baseline get the same stage-2, -3 (DAgger), -4 to -9 (PPO) recipes (expert,
-    budget, seeds, the stop-path mask)."""
+    """HEIGHT and the DS-RNN-style baseline get the same stage-2, -3 (DAgger), -4 to -8 (PPO) recipes (expert,
+    budget, seeds)."""
     height = config_to_dict(load_config(str(ROOT / f"configs/nav/height_cpu_{stage}.yaml"), []))
     dsrnn = config_to_dict(load_config(str(ROOT / f"configs/nav/dsrnn_cpu_{stage}.yaml"), []))
     if expert is not None:

@@ -16,6 +16,7 @@ from navigation.cli import main
 from navigation.config import NetworkConfig
 from navigation.envs import make_env
 from navigation.networks import build_policy
+from navigation.policies import load_learned
 
 ROOT = Path(__file__).resolve().parents[2]
 PRESET = str(ROOT / "configs/nav/height.yaml")
@@ -125,6 +126,26 @@ def test_export_keeps_the_policy_only(tmp_path):
     for k, v in full["policy"].items():
         assert torch.equal(v, slim["policy"][k])
     assert (tmp_path / "policy.pt").stat().st_size < 0.5 * (out / "checkpoint.pt").stat().st_size
+
+
+def test_export_can_turn_the_stop_mask_on(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert _train(out, "total_updates=1", "checkpoint_every=1") == 0
+    masked = tmp_path / "masked.pt"
+    assert main(["export", str(out / "checkpoint.pt"), str(masked), "--stop-mask", "0.01"]) == 0
+    full, slim = load_checkpoint(out / "checkpoint.pt"), load_checkpoint(masked)
+    assert not full["config"]["network"]["stop_mask"]
+    assert slim["config"]["network"]["stop_mask"] is True and slim["config"]["network"]["stop_mask_margin"] == 0.01
+    assert {k: v for k, v in slim["config"].items() if k != "network"} == \
+        {k: v for k, v in full["config"].items() if k != "network"}
+    for k, v in full["policy"].items():
+        assert torch.equal(v, slim["policy"][k])
+    policy = load_learned(masked, _env_cfg())
+    assert policy.net.stop_mask is not None and policy.net.stop_mask.margin == 0.01
+    # an impossible margin is refused, naming the field, and nothing is written
+    capsys.readouterr()
+    assert main(["export", str(out / "checkpoint.pt"), str(tmp_path / "bad.pt"), "--stop-mask", "-0.1"]) == 2
+    assert "stop_mask_margin" in capsys.readouterr().err and not (tmp_path / "bad.pt").exists()
 
 
 def test_kept_snapshots_export_as_their_weight_average(tmp_path, capsys):
