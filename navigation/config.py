@@ -49,9 +49,14 @@ class NetworkConfig:
     """lidar ranges are clipped to this (m) and divided by it before the 1-D CNN"""
     stop_mask: bool = False
     """mask the increments after which the robot could not brake to a stop before the static geometry its lidar
-    sees (``navigation.networks.stop_mask``); no weights, so checkpoints load either way"""
-    stop_mask_margin: float = 0.02
-    """clearance (m) beyond the robot radius a stop path must keep"""
+    sees, or before a human who keeps walking as now (``navigation.networks.stop_mask``); no weights, so
+    checkpoints load either way"""
+    stop_mask_margin: float = 0.01
+    """clearance (m) beyond the robot radius a stop path must keep from static geometry"""
+    stop_mask_humans: bool = True
+    """also mask, among the statically safe increments, those whose stop path reaches a constant-velocity human"""
+    stop_mask_human_margin: float = 0.05
+    """clearance (m) beyond both radii a stop path must keep from those humans"""
 
 
 @dataclass
@@ -160,8 +165,9 @@ class TrainConfig:
                              "torch or triton")
         if self.network.hidden_size % self.network.hh_heads:
             raise ValueError(f"network.hh_heads={self.network.hh_heads} must divide network.hidden_size")
-        if self.network.stop_mask_margin < 0:
-            raise ValueError(f"network.stop_mask_margin={self.network.stop_mask_margin}: must not be negative")
+        for name in ("stop_mask_margin", "stop_mask_human_margin"):
+            if getattr(self.network, name) < 0:
+                raise ValueError(f"network.{name}={getattr(self.network, name)}: must not be negative")
         if self.env.vector not in ("native", "sync", "async"):
             raise ValueError(f"env.vector={self.env.vector!r}: expected native, sync or async")
         for name in ("total_updates", "checkpoint_every", "log_every", "torch_threads"):

@@ -41,7 +41,8 @@ def build_policy(cfg: NetworkConfig, observation_space: gym.spaces.Dict, action_
         if limits is None:
             raise ValueError("network.stop_mask=true: build_policy needs the robot limits (navigation.baselines."
                              "common.robot_limits)")
-        mask = StopPathMask(limits, rays, cfg.stop_mask_margin)
+        mask = StopPathMask(limits, rays, cfg.stop_mask_margin,
+                            cfg.stop_mask_human_margin if cfg.stop_mask_humans else None)
     return ActorCritic(trunk, action_space, cfg.head_size, cfg.lidar_clip, mask)
 
 
