@@ -64,6 +64,32 @@ def test_when_no_increment_is_admissible_the_clearest_ones_stay():
     assert (DISCRETE_ACTION_DELTAS[[6, 8], 0] < 0).all() and (DISCRETE_ACTION_DELTAS[[6, 8], 1] != 0).all()
 
 
+def test_only_measuring_nearby_scans_in_chunks_gives_the_dense_answer(monkeypatch):
+    """Scans whose nearest hit is out of reach are skipped and the rest measured in chunks; on random walls and
+    commands the clearances that decide the mask equal a dense computation over every ray."""
+    import navigation.networks.stop_mask as stop_mask
+
+    monkeypatch.setattr(stop_mask, "_CHUNK", 5)
+    rng = np.random.default_rng(0)
+    n = 64
+    mask = StopPathMask(LIMITS, LIDAR_RAYS, margin=0.01)
+    ranges = np.stack([np.roll(_wall_ahead(d), int(s)) for d, s in
+                       zip(rng.uniform(0.2, 1.2, n), rng.integers(0, LIDAR_RAYS, n), strict=True)])
+    cmd = torch.as_tensor(rng.uniform([-0.5, -1.0], [0.5, 1.0], (n, 2)), dtype=torch.float32)
+    r = torch.as_tensor(ranges, dtype=torch.float32)
+    path = mask.stop_paths(cmd)
+    got = mask.static_clearance(path, r)
+    points = r[..., None] * mask.rays
+    dense = torch.cdist(path.reshape(n, -1, 2), points).masked_fill(~(r < LIDAR_RANGE - 1e-3)[:, None], math.inf)
+    dense = dense.amin(-1).reshape(n, 9, -1).amin(-1) - LIMITS.radius
+    measured = torch.isfinite(got)
+    assert 0 < measured.any(-1).sum() < n  # both kinds of scan occur
+    torch.testing.assert_close(got[measured], dense[measured])
+    assert (dense[~measured] > mask.margin).all()  # skipped scans could not have ruled anything out
+    obs = {"robot_command": cmd[:, None], "point_clouds": r[:, None]}
+    assert mask(obs).tolist() == stop_mask._keep(torch.ones(n, 9, dtype=torch.bool), dense, 0.01).tolist()
+
+
 def test_increments_whose_stop_path_reaches_a_walking_human_are_ruled_out():
     free = np.full(LIDAR_RAYS, LIDAR_RANGE)
     mask = StopPathMask(LIMITS, LIDAR_RAYS, margin=0.01, human_margin=0.05)
