@@ -61,6 +61,19 @@ class Scene:
     """``[N, R]`` bool, ray hit something within range"""
 
 
+def lidar_directions(rays: int) -> np.ndarray:
+    """Robot-frame unit vectors ``[rays, 2]`` of the scan's rays: ray ``k`` at ``-π + k · 2π / rays``
+    (``sim/crowd/spaces.py``)."""
+    angles = -np.pi + np.arange(rays) * 2 * np.pi / rays
+    return np.stack([np.cos(angles), np.sin(angles)], axis=-1)
+
+
+def lidar_hits(ranges: Any, lidar_range: float) -> Any:
+    """Which rays of ``ranges [..., R]`` (a numpy array or a torch tensor, kept) hit something, i.e. returned
+    less than the maximum range."""
+    return ranges < lidar_range - 1e-3
+
+
 def decode(obs: dict[str, np.ndarray], lidar_range: float) -> Scene:
     """Vector-env observation dict (leading ``[N]``) → :class:`Scene` in the robot frame."""
     rn = obs["robot_node"][:, 0].astype(np.float64)
@@ -72,8 +85,6 @@ def decode(obs: dict[str, np.ndarray], lidar_range: float) -> Scene:
 
     edges = obs["spatial_edges"].astype(np.float64)
     ranges = obs["point_clouds"][:, 0].astype(np.float64)
-    rays = ranges.shape[1]
-    angles = -np.pi + np.arange(rays) * 2 * np.pi / rays
     return Scene(
         goal=to_robot(rn[:, 2:4] - rn[:, 0:2]),
         velocity=to_robot(obs["temporal_edges"][:, 0].astype(np.float64)),
@@ -82,8 +93,8 @@ def decode(obs: dict[str, np.ndarray], lidar_range: float) -> Scene:
         human_mask=obs["human_mask"].astype(bool),
         polygons=obs["obstacle_vertices"].astype(np.float64).reshape(len(rn), -1, 4, 2),
         polygon_mask=obs["obstacle_mask"].astype(bool),
-        lidar_points=ranges[..., None] * np.stack([np.cos(angles), np.sin(angles)], axis=-1),
-        lidar_hit=ranges < lidar_range - 1e-3,
+        lidar_points=ranges[..., None] * lidar_directions(ranges.shape[1]),
+        lidar_hit=lidar_hits(ranges, lidar_range),
     )
 
 

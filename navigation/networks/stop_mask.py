@@ -30,7 +30,7 @@ import math
 import torch
 from torch import nn
 
-from navigation.baselines.common import RobotLimits
+from navigation.baselines.common import RobotLimits, lidar_directions, lidar_hits
 from sim.crowd.spaces import DISCRETE_ACTION_DELTAS
 
 _CHUNK = 1024  # scans per batched distance computation
@@ -56,6 +56,9 @@ class StopPathMask(nn.Module):
             leaves humans to the policy.
     """
 
+    deltas: torch.Tensor  # [9, 2] (Δv, Δω) of the increments
+    rays: torch.Tensor  # [R, 2] ray directions
+
     def __init__(self, limits: RobotLimits, lidar_rays: int, margin: float, human_margin: float | None = None) -> None:
         super().__init__()
         if limits.holonomic or limits.continuous:
@@ -66,9 +69,9 @@ class StopPathMask(nn.Module):
         self.steps = math.ceil(limits.v_max / self.brake - 1e-9) + 1  # the incremented step, then braking to 0
         speeds = (limits.v_max - self.brake * torch.arange(self.steps)).clamp(min=0.0)
         self.reach = float(speeds.sum()) * limits.dt  # longest stop path (m), from full speed
-        angles = -math.pi + torch.arange(lidar_rays) * (2 * math.pi / lidar_rays)
         self.register_buffer("deltas", deltas, persistent=False)
-        self.register_buffer("rays", torch.stack([angles.cos(), angles.sin()], -1), persistent=False)  # [R, 2]
+        rays = torch.as_tensor(lidar_directions(lidar_rays), dtype=torch.float32)
+        self.register_buffer("rays", rays, persistent=False)  # [R, 2]
 
     def stop_paths(self, cmd: torch.Tensor) -> torch.Tensor:
         """Commands ``[..., 2]`` (v, ω) → robot-frame positions after each step of each stop path ``[..., 9, K, 2]``."""
@@ -86,7 +89,7 @@ class StopPathMask(nn.Module):
         exact up to ``margin``: scans with no hit within reach of any stop path get ``+inf`` (all admissible)."""
         lead = ranges.shape[:-1]
         path, ranges = path.reshape(-1, 9 * self.steps, 2), ranges.reshape(-1, ranges.shape[-1])
-        hits = ranges < self.lim.lidar_range - 1e-3  # [S, R]
+        hits = lidar_hits(ranges, self.lim.lidar_range)  # [S, R]
         # a hit farther than reach + radius + margin from the robot cannot fail any stop path; measuring only
         # the scans with a nearer hit (a minority while driving) saves most of the 9K × R distances
         nearest = ranges.masked_fill(~hits, math.inf).amin(-1)  # [S]

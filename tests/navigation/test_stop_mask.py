@@ -17,7 +17,7 @@ from navigation.evaluate import run_episodes, summarize
 from navigation.networks import build_policy
 from navigation.networks.stop_mask import StopPathMask
 from navigation.policies import LearnedPolicy
-from sim.crowd.spaces import DISCRETE_ACTION_DELTAS, LIDAR_RANGE, LIDAR_RAYS
+from sim.crowd.spaces import DISCRETE_ACTION_DELTAS, LIDAR_RANGE, LIDAR_RAYS, MAX_HUMANS, PAD_VALUE
 
 LIMITS = robot_limits("pernav/CrowdNav-v0", {})
 ANGLES = -math.pi + np.arange(LIDAR_RAYS) * 2 * math.pi / LIDAR_RAYS
@@ -25,10 +25,10 @@ ANGLES = -math.pi + np.arange(LIDAR_RAYS) * 2 * math.pi / LIDAR_RAYS
 
 def _obs(command: tuple[float, float], ranges: np.ndarray,
          humans: tuple[tuple[float, float, float, float], ...] = ()) -> dict[str, torch.Tensor]:
-    """One observation (batch of 1) with robot-frame ``humans`` rows (Δx, Δy, vx, vy), padded to 11."""
-    edges = torch.full((1, 11, 4), 15.0)
+    """One observation (batch of 1) with robot-frame ``humans`` rows (Δx, Δy, vx, vy), padded to MAX_HUMANS."""
+    edges = torch.full((1, MAX_HUMANS, 4), PAD_VALUE)
     edges[0, : len(humans)] = torch.tensor(humans, dtype=torch.float32).reshape(-1, 4)
-    present = (torch.arange(11) < len(humans))[None].to(torch.int8)
+    present = (torch.arange(MAX_HUMANS) < len(humans))[None].to(torch.int8)
     return {"robot_command": torch.tensor([[command]], dtype=torch.float32),
             "point_clouds": torch.as_tensor(ranges, dtype=torch.float32)[None, None],
             "spatial_edges": edges, "human_mask": present}
